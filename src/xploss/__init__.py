@@ -1,0 +1,23 @@
+"""xploss: segmentation overlap losses and metrics, written once against the array API standard.
+
+Every function takes ``(y_true, y_pred)`` arrays of one library (NumPy, PyTorch, JAX, TensorFlow,
+CuPy, Dask, array-api-strict) and returns arrays of that library; all options are keyword-only.
+Importing xploss imports no framework.
+"""
+
+from xploss._losses import bce_dice_loss, binary_cross_entropy, dice_loss, generalized_dice_loss
+from xploss._metrics import dice_coefficient, true_positive_rate
+from xploss._statistics import OverlapStats, overlap_stats
+
+__all__ = [
+    "OverlapStats",
+    "bce_dice_loss",
+    "binary_cross_entropy",
+    "dice_coefficient",
+    "dice_loss",
+    "generalized_dice_loss",
+    "overlap_stats",
+    "true_positive_rate",
+]
+
+__version__ = "0.1.0"

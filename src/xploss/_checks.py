@@ -1,0 +1,219 @@
+"""Checks layer: validate options, shapes and dtypes in plain Python.
+
+Nothing here reads an array's values, so every check also runs while ``jax.jit``,
+``torch.compile`` or ``tf.function`` trace the computation. Shapes may contain ``None`` (an
+unknown dimension in a TensorFlow graph); such a dimension matches anything.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from xploss._namespace import Array, Namespace
+
+Shape = tuple[int | None, ...]
+
+REDUCTIONS = ("mean", "sum", "none")
+WEIGHT_TYPES = ("square", "simple", "uniform")
+ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
+
+
+def shape_of(x: Array) -> Shape:
+    return tuple(None if d is None else int(d) for d in x.shape)
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def normalize_axis(axis: object, shape: Shape, *, name: str = "axis") -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints, with NumPy's rules for ``sum``."""
+    ndim = len(shape)
+    if axis is None:
+        return tuple(range(ndim))
+    single = _as_int(axis)
+    if single is not None:
+        entries: list[object] = [axis]
+    elif isinstance(axis, (tuple, list)):
+        entries = list(axis)
+    else:
+        raise ValueError(
+            f"{name}={axis!r} is not an axis: use None (every axis), an int or a tuple of ints, "
+            f"for an input of shape {shape} (rank {ndim})."
+        )
+    ints = [_as_int(a) for a in entries]
+    if any(i is None for i in ints):
+        raise ValueError(
+            f"{name}={axis!r} must hold integers only, for an input of shape {shape} "
+            f"(rank {ndim}); valid axes are {-ndim}..{ndim - 1}."
+        )
+    out_of_range = [i for i in ints if i is not None and not -ndim <= i < ndim]
+    if out_of_range:
+        raise ValueError(
+            f"{name}={axis!r} is out of range for an input of shape {shape} (rank {ndim}): "
+            f"valid axes are {-ndim}..{ndim - 1}, or None for every axis. Axis {out_of_range[0]} "
+            f"needs an input of rank at least {_rank_needed(out_of_range[0])}; "
+            "axis=(1, 2, 3), for example, sums over the height, width and channel axes of a "
+            "(batch, height, width, channels) array, so it cannot apply to a rank-2 input."
+        )
+    normalized = [i % ndim for i in ints if i is not None]
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(
+            f"{name}={axis!r} names an axis twice for an input of shape {shape} (rank {ndim}) "
+            f"(as non-negative axes: {tuple(normalized)})."
+        )
+    return tuple(sorted(normalized))
+
+
+def _rank_needed(axis: int) -> int:
+    return axis + 1 if axis >= 0 else -axis
+
+
+def normalize_class_axis(class_axis: object, shape: Shape) -> int:
+    ndim = len(shape)
+    index = _as_int(class_axis)
+    if index is None:
+        raise TypeError(f"class_axis must be an int, got {class_axis!r}.")
+    if not -ndim <= index < ndim:
+        raise ValueError(
+            f"class_axis={class_axis!r} is out of range for y_pred of shape {shape} "
+            f"(rank {ndim}): valid values are {-ndim}..{ndim - 1}."
+        )
+    return index % ndim
+
+
+def exclude_class_axis(
+    axis: object, axes: tuple[int, ...], class_axis: int, shape: Shape
+) -> tuple[int, ...]:
+    """The reduced axes of a per-class score: ``None`` means all but the class axis."""
+    if axis is None:
+        return tuple(a for a in axes if a != class_axis)
+    if class_axis in axes:
+        raise ValueError(
+            f"axis={axis!r} contains class_axis={class_axis} for y_pred of shape {shape}: the "
+            "generalized Dice weighs each class separately, so the class axis cannot be summed "
+            f"over; use axis=None for every axis but {class_axis}."
+        )
+    return axes
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name}={value!r} is not one of {valid}.")
+    return value
+
+
+def check_activation(from_logits: object) -> str | None:
+    if isinstance(from_logits, (bool, str)) and from_logits in ACTIVATIONS:
+        return ACTIVATIONS[from_logits]
+    raise ValueError(
+        f"from_logits={from_logits!r} is not one of False (probabilities), True or 'sigmoid' "
+        "(independent labels), 'softmax' (mutually exclusive classes over class_axis)."
+    )
+
+
+def check_real(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    return float(value)
+
+
+def check_nonnegative(value: object, name: str) -> float:
+    number = check_real(value, name)
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
+    return number
+
+
+def check_callable(value: object, name: str) -> Callable[..., Any] | None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"{name} must be a callable that takes and returns the statistics, or None; "
+            f"got {type(value).__name__}."
+        )
+    return value
+
+
+def check_dtypes(xp: Namespace, **arrays: Array | None) -> None:
+    """``y_pred`` floating; ``y_true``, ``mask`` and ``weight`` bool, integer or floating."""
+    for name, x in arrays.items():
+        if x is None:
+            continue
+        kinds = ("real floating",) if name == "y_pred" else ("bool", "integral", "real floating")
+        try:
+            ok = xp.isdtype(x.dtype, kinds)
+        except (TypeError, ValueError):  # dtypes outside the standard (strings, objects)
+            ok = False
+        if not ok:
+            wanted = "a floating dtype" if name == "y_pred" else "a bool, integer or floating dtype"
+            hint = " (probabilities or logits)" if name == "y_pred" else ""
+            raise TypeError(f"{name} must have {wanted}{hint}, got {x.dtype}.")
+
+
+def check_label_shapes(y_true: Array, y_pred: Array, xp: Namespace) -> bool:
+    """Whether ``y_true`` holds sparse class indices (``y_pred`` without its class axis)."""
+    true_shape, pred_shape = shape_of(y_true), shape_of(y_pred)
+    if _same_shape(true_shape, pred_shape):
+        return False
+    if len(true_shape) == len(pred_shape) - 1 and xp.isdtype(y_true.dtype, "integral"):
+        return True
+    raise ValueError(
+        f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: y_true must "
+        "have the same shape as y_pred, or hold integer class indices with y_pred's class_axis "
+        f"left out (rank {len(pred_shape) - 1}, integer dtype; got {y_true.dtype})."
+    )
+
+
+def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) -> None:
+    expected = pred_shape[:class_axis] + pred_shape[class_axis + 1 :]
+    if not _same_shape(true_shape, expected):
+        raise ValueError(
+            f"sparse y_true of shape {true_shape} does not match y_pred of shape {pred_shape} "
+            f"without its class_axis={class_axis}: expected {expected}."
+        )
+    if pred_shape[class_axis] is None:
+        raise ValueError(
+            f"sparse labels need a known number of classes, but y_pred of shape {pred_shape} "
+            f"has an unknown size on class_axis={class_axis}."
+        )
+
+
+def _same_shape(a: Shape, b: Shape) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def check_broadcastable(shape: Shape, target: Shape, name: str, target_name: str) -> None:
+    """``shape`` broadcasts to ``target`` without changing it (NumPy's rules)."""
+    fits = len(shape) <= len(target) and all(
+        s is None or s == 1 or t is None or s == t
+        for s, t in zip(reversed(shape), reversed(target))
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} of shape {shape} does not broadcast to {target_name} of shape {target}."
+        )
+
+
+def check_weight_values(weight: object) -> None:
+    """Weights given as Python numbers are checked here; arrays are never read."""
+    values = list(weight) if isinstance(weight, (list, tuple)) else [weight]
+    flat: list[object] = []
+    while values:
+        v = values.pop()
+        if isinstance(v, (list, tuple)):
+            values.extend(v)
+        else:
+            flat.append(v)
+    for v in flat:
+        number = check_real(v, "weight")
+        if not (number >= 0 and math.isfinite(number)):
+            raise ValueError(f"weight must hold finite values >= 0, got {weight!r}.")

@@ -1,0 +1,70 @@
+"""Numerically stable elementwise maps that the array API standard lacks.
+
+Every branch of every ``where`` below is finite for finite input, so gradients are finite too
+(an untaken branch is still differentiated, and ``0 * inf`` is NaN). Ties at ``z = 0`` go through
+``where`` rather than ``maximum``/``abs``, whose subgradients differ between frameworks.
+"""
+
+from __future__ import annotations
+
+import math
+
+from xploss._namespace import Array, Namespace
+
+# Keras 3's clip for BCE on probabilities (``keras.config.epsilon()``).
+BCE_EPSILON = 1e-7
+_LOG_HALF = -math.log(2.0)
+
+
+def _negative_abs(z: Array, xp: Namespace) -> Array:
+    return xp.where(z > 0, -z, z)
+
+
+def sigmoid(z: Array, xp: Namespace) -> Array:
+    e = xp.exp(_negative_abs(z, xp))
+    return xp.where(z > 0, 1 / (1 + e), e / (1 + e))
+
+
+def softplus(z: Array, xp: Namespace) -> Array:
+    """``log(1 + exp(z))`` as ``max(z, 0) + log1p(exp(-|z|))``."""
+    negative_abs = _negative_abs(z, xp)
+    return (z - negative_abs) / 2 + xp.log1p(xp.exp(negative_abs))
+
+
+def log_softmax(z: Array, axis: int, xp: Namespace) -> Array:
+    shifted = z - xp.max(z, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(z: Array, axis: int, xp: Namespace) -> Array:
+    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def log1mexp(a: Array, xp: Namespace) -> Array:
+    """``log(1 - exp(a))`` for ``a <= 0``, floored at ``log(tiny)`` where it would be ``-inf``.
+
+    Mächler's split: ``expm1`` near 0, ``log1p`` further out; each branch gets an input clipped
+    into its own half so that neither produces ``inf`` (or an infinite gradient).
+    """
+    near = xp.clip(a, min=_LOG_HALF)
+    far = xp.clip(a, max=_LOG_HALF)
+    tiny = float(xp.finfo(a.dtype).smallest_normal)
+    near_value = xp.log(xp.clip(-xp.expm1(near), min=tiny))
+    return xp.where(a > _LOG_HALF, near_value, xp.log1p(-xp.exp(far)))
+
+
+def bce_from_logits(y: Array, z: Array, xp: Namespace) -> Array:
+    """``max(z, 0) - z·y + log1p(exp(-|z|))``, the sigmoid cross-entropy."""
+    return softplus(z, xp) - z * y
+
+
+def bce_from_log_probabilities(y: Array, log_q: Array, xp: Namespace) -> Array:
+    """``-(y log q + (1 - y) log(1 - q))`` given ``log q`` (from a log-softmax)."""
+    return -(y * log_q + (1 - y) * log1mexp(log_q, xp))
+
+
+def bce_from_probabilities(y: Array, p: Array, xp: Namespace) -> Array:
+    """Keras 3's definition: ``q = clip(p, ε, 1 - ε)`` with ``ε = 1e-7``, then the log-loss."""
+    q = xp.clip(p, min=BCE_EPSILON, max=1 - BCE_EPSILON)
+    return -(y * xp.log(q) + (1 - y) * xp.log(1 - q))

@@ -1,0 +1,62 @@
+"""Namespace layer: find the array API namespace of the caller's arrays.
+
+Detection never imports a framework: TensorFlow is recognised only if the caller has already
+imported it (``sys.modules``), as einops and array-api-compat do, and everything else goes through
+``array_api_compat.array_namespace``, which is just as lazy.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TypeAlias
+
+import array_api_compat
+
+Array: TypeAlias = Any
+Namespace: TypeAlias = Any
+
+
+def _is_tensorflow(x: object) -> bool:
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(x, (tf.Tensor, tf.Variable))
+
+
+def _library(x: object) -> str:
+    module = type(x).__module__.split(".")[0]
+    return f"{module}.{type(x).__qualname__}"
+
+
+def array_namespace(**arrays: Array | None) -> Namespace:
+    """The namespace shared by the named arrays (``None`` entries are ignored).
+
+    Raises ``TypeError`` naming every argument and its type when the arrays come from different
+    libraries, or when one is not an array at all.
+    """
+    present = {name: a for name, a in arrays.items() if a is not None}
+    tensorflow = {name: _is_tensorflow(a) for name, a in present.items()}
+    if any(tensorflow.values()):
+        if all(tensorflow.values()):
+            from xploss import _tf_namespace
+
+            return _tf_namespace
+        raise _mixed_error(present)
+    try:
+        return array_api_compat.array_namespace(*present.values())
+    except TypeError as error:
+        raise _mixed_error(present) from error
+
+
+def _mixed_error(arrays: dict[str, Array]) -> TypeError:
+    described = ", ".join(f"{name} is {_library(a)}" for name, a in arrays.items())
+    return TypeError(
+        f"all arrays must come from one array library, but {described}. Convert them first "
+        "(for example torch.as_tensor(y_true, device=y_pred.device) or jnp.asarray(y_true)); "
+        "xploss accepts NumPy, PyTorch, JAX, TensorFlow, CuPy, Dask and array-api-strict arrays."
+    )
+
+
+def device_of(x: Array, xp: Namespace) -> Any:
+    """The device to create new arrays on, next to ``x``."""
+    if getattr(xp, "is_tensorflow_namespace", False):
+        return None
+    return array_api_compat.device(x)

@@ -1,0 +1,86 @@
+"""Statistics layer: the additive sums that every overlap score is a ratio of.
+
+Sums over disjoint parts of the data add up to the sums over the whole, so batches, devices and
+processes combine by adding statistics, never by averaging scores.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from xploss._inputs import Inputs, prepare
+from xploss._namespace import Array
+
+
+class OverlapStats(NamedTuple):
+    """Sums over the reduced axes; each field has the shape of the unreduced axes.
+
+    With ``squared=True`` the last two fields hold ``Σ y²`` and ``Σ p²`` (the V-Net denominator).
+    """
+
+    tp: Array
+    """``Σ y·p``, the (soft) true positives."""
+    sum_true: Array
+    """``Σ y`` (``Σ y²`` when squared), the reference volume."""
+    sum_pred: Array
+    """``Σ p`` (``Σ p²`` when squared), the predicted volume."""
+
+
+def overlap_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
+    xp, y, p, axes = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes
+    y_kept, p_kept = y, p
+    if inputs.mask is not None:
+        y_kept, p_kept = y * inputs.mask, p * inputs.mask
+    tp = xp.sum(y_kept * p, axis=axes)
+    if squared:
+        return OverlapStats(tp, xp.sum(y_kept * y, axis=axes), xp.sum(p_kept * p, axis=axes))
+    return OverlapStats(tp, xp.sum(y_kept, axis=axes), xp.sum(p_kept, axis=axes))
+
+
+def overlap_stats(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    class_axis: int = -1,
+    squared: bool = False,
+    from_logits: bool | str = False,
+    threshold: float | None = None,
+    mask: Array | None = None,
+) -> OverlapStats:
+    """The additive statistics ``tp = Σ y·p``, ``Σ y`` and ``Σ p`` over ``axis``.
+
+    Args:
+        y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape, or integer
+            class indices with ``y_pred``'s ``class_axis`` left out (one-hot encoded inside).
+        y_pred: probabilities, or logits with ``from_logits``.
+        axis: the axes to sum over, as in NumPy's ``sum``: ``None`` for all of them.
+        class_axis: the class axis of ``y_pred``, used by sparse labels and softmax.
+        squared: sum ``y²`` and ``p²`` instead of ``y`` and ``p`` (Milletari et al. 2016).
+        from_logits: ``False``, ``True``/``"sigmoid"`` or ``"softmax"``.
+        threshold: count ``p > threshold`` as 1 and the rest as 0 (hard statistics).
+        mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
+            (or has ``y_true``'s shape for sparse labels).
+
+    Returns:
+        ``OverlapStats(tp, sum_true, sum_pred)``, each of ``y_pred``'s shape without ``axis``,
+        in float32 (float64 for float64 predictions).
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.75, 0.25], [0.5, 0.25]])
+        >>> stats = overlap_stats(y_true, y_pred, axis=1)
+        >>> [s.tolist() for s in stats]
+        [[0.75, 0.75], [1.0, 2.0], [1.0, 0.75]]
+    """
+    inputs = prepare(
+        y_true,
+        y_pred,
+        axis=axis,
+        class_axis=class_axis,
+        from_logits=from_logits,
+        threshold=threshold,
+        mask=mask,
+    )
+    return overlap_sums(inputs, squared=squared)
