@@ -151,6 +151,9 @@ FACTORIES: dict[str, tuple[str, Callable[[], Backend]]] = {
 }
 
 
+AUTODIFF = ("torch", "torch-compile", "jax", "jax-jit", "tensorflow", "tf-function")
+
+
 def selected_names() -> list[str]:
     """All backends, or the comma-separated subset in ``XPLOSS_TEST_BACKENDS``."""
     chosen = os.environ.get("XPLOSS_TEST_BACKENDS")

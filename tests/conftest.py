@@ -20,11 +20,13 @@ settings.register_profile("dev", max_examples=60, deadline=None, derandomize=Tru
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
-def _backend_params(*, compiled: bool | None) -> list[object]:
+def _backend_params(*, compiled: bool | None, autodiff: bool = False) -> list[object]:
     params = []
     for name in backends.selected_names():
         is_compiled = name.endswith(("-compile", "-jit", "-function"))
         if compiled is not None and is_compiled != compiled:
+            continue
+        if autodiff and name not in backends.AUTODIFF:
             continue
         params.append(pytest.param(name, id=name))
     return params
@@ -47,4 +49,10 @@ def backend(request: pytest.FixtureRequest) -> backends.Backend:
 @pytest.fixture(scope="session", params=_backend_params(compiled=False))
 def eager_backend(request: pytest.FixtureRequest) -> backends.Backend:
     """Every eager backend: the ones Hypothesis drives through many examples."""
+    return _load(request.param)
+
+
+@pytest.fixture(scope="session", params=_backend_params(compiled=None, autodiff=True))
+def autodiff_backend(request: pytest.FixtureRequest) -> backends.Backend:
+    """Every backend that differentiates (torch, JAX and TensorFlow, eager and compiled)."""
     return _load(request.param)

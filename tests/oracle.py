@@ -103,6 +103,9 @@ def log_dice_penalty(d):
 
 
 def bce_elementwise(y, y_pred, from_logits, class_axis):
+    """Keras 3's clip bounds are taken in the prediction's dtype (1 - 1e-7 rounds in float32)."""
+    eps = np.asarray(1e-7, dtype=np.result_type(y_pred, np.float32)).astype(np.float64)
+    top = np.asarray(1 - 1e-7, dtype=np.result_type(y_pred, np.float32)).astype(np.float64)
     y = np.asarray(y, np.float64)
     z = np.asarray(y_pred, np.float64)
     if from_logits in (True, "sigmoid"):
@@ -114,8 +117,10 @@ def bce_elementwise(y, y_pred, from_logits, class_axis):
         c = zc.shape[-1]
         others = np.where(np.eye(c, dtype=bool), -np.inf, zc[..., None, :])
         log_rest = np.moveaxis(np.logaddexp.reduce(others, axis=-1), -1, class_axis) - lse
+        tiny = np.finfo(np.result_type(y_pred, np.float32)).smallest_normal
+        log_rest = np.maximum(log_rest, np.log(tiny))  # the documented floor where q == 1
         return -(y * log_q + (1 - y) * log_rest)
-    q = np.clip(z, 1e-7, 1 - 1e-7)
+    q = np.clip(z, eps, top)
     return -(y * np.log(q) + (1 - y) * np.log(1 - q))
 
 

@@ -32,13 +32,21 @@ def softplus(z: Array, xp: Namespace) -> Array:
 
 
 def log_softmax(z: Array, axis: int, xp: Namespace) -> Array:
+    """``z - logsumexp(z)``, accurate for the largest class too.
+
+    After the shift by the maximum, ``Σ exp`` is ``1 + rest``; summing ``rest`` alone (the
+    entries below the maximum, plus any ties) and taking ``log1p`` keeps ``log q`` of a
+    near-certain class at ``-rest`` instead of rounding it to 0, which ``log(1 - q)`` needs.
+    """
     shifted = z - xp.max(z, axis=axis, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    e = xp.exp(shifted)
+    rest = xp.sum(xp.where(shifted < 0, e, xp.zeros_like(e)), axis=axis, keepdims=True)
+    ties = xp.sum(xp.astype(shifted == 0, z.dtype), axis=axis, keepdims=True) - 1
+    return shifted - xp.log1p(rest + ties)
 
 
 def softmax(z: Array, axis: int, xp: Namespace) -> Array:
-    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
-    return e / xp.sum(e, axis=axis, keepdims=True)
+    return xp.exp(log_softmax(z, axis, xp))
 
 
 def log1mexp(a: Array, xp: Namespace) -> Array:

@@ -1,0 +1,252 @@
+"""Hypothesis properties on every eager backend: equal to the NumPy float64 oracle, in range,
+symmetric, additive, and finite for every valid input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import xploss
+from tests import oracle
+from tests.strategies import Case, cases, tolerance
+
+REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
+
+
+def to_backend(backend, case: Case):
+    mask = None if case.mask is None else backend.asarray(case.mask)
+    weight = None if case.weight is None else backend.asarray(case.weight)
+    return backend.asarray(case.y_true), backend.asarray(case.y_pred), mask, weight
+
+
+def common(case: Case) -> dict:
+    return {"axis": case.axis, "class_axis": case.class_axis, "from_logits": case.from_logits}
+
+
+def check(backend, result, expected, dtype):
+    got = backend.to_numpy(result)
+    expected = np.asarray(expected, np.float64)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, **tolerance(dtype))
+
+
+def expected_dice(case: Case, **options):
+    return oracle.dice(
+        case.dense_true, case.probabilities, case.axes, case.smooth_nr, case.smooth_dr,
+        mask=case.mask, **options,
+    )
+
+
+def penalty(dice, log):
+    return oracle.log_dice_penalty(dice) if log else 1 - dice
+
+
+def reduced_penalty(dice, reduction, weight, log):
+    if reduction == "mean":
+        return penalty(oracle.weighted_mean(dice, weight), log)
+    return oracle.reduce(penalty(dice, log), reduction, weight)
+
+
+@given(case=cases(), reduction=REDUCTIONS, squared=st.booleans())
+def test_dice_coefficient_matches_oracle(eager_backend, case, reduction, squared):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    result = xploss.dice_coefficient(
+        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
+        squared=squared, mask=mask, weight=weight, reduction=reduction,
+    )
+    expected = oracle.reduce(expected_dice(case, squared=squared), reduction, case.weight)
+    check(eager_backend, result, expected, case.dtype)
+
+
+@given(case=cases(), reduction=REDUCTIONS, log=st.booleans())
+def test_dice_loss_matches_oracle(eager_backend, case, reduction, log):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    result = xploss.dice_loss(
+        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
+        mask=mask, weight=weight, reduction=reduction, log=log,
+    )
+    expected = reduced_penalty(expected_dice(case), reduction, case.weight, log)
+    check(eager_backend, result, expected, case.dtype)
+
+
+@given(case=cases(), reduction=REDUCTIONS)
+def test_binary_cross_entropy_matches_oracle(eager_backend, case, reduction):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    result = xploss.binary_cross_entropy(
+        y_true, y_pred, **common(case), mask=mask, weight=weight, reduction=reduction
+    )
+    per_element = oracle.bce(
+        case.dense_true, case.y_pred, case.axes, case.from_logits, case.class_axis, case.mask
+    )
+    check(eager_backend, result, oracle.reduce(per_element, reduction, case.weight), case.dtype)
+
+
+@given(
+    case=cases(),
+    reduction=REDUCTIONS,
+    log_dice=st.booleans(),
+    factors=st.sampled_from([(1.0, 1.0), (0.5, 2.0), (0.0, 1.0)]),
+)
+def test_bce_dice_loss_matches_oracle(eager_backend, case, reduction, log_dice, factors):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    bce_weight, dice_weight = factors
+    result = xploss.bce_dice_loss(
+        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
+        mask=mask, weight=weight, reduction=reduction, log_dice=log_dice,
+        bce_weight=bce_weight, dice_weight=dice_weight,
+    )
+    bce = oracle.bce(
+        case.dense_true, case.y_pred, case.axes, case.from_logits, case.class_axis, case.mask
+    )
+    expected = bce_weight * oracle.reduce(bce, reduction, case.weight) + dice_weight * (
+        reduced_penalty(expected_dice(case), reduction, case.weight, log_dice)
+    )
+    check(eager_backend, result, expected, case.dtype)
+
+
+@given(case=cases(), reduction=REDUCTIONS, threshold=st.sampled_from([0.5, 0.3, None]))
+def test_true_positive_rate_matches_oracle(eager_backend, case, reduction, threshold):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    result = xploss.true_positive_rate(
+        y_true, y_pred, **common(case), threshold=threshold, mask=mask, weight=weight,
+        reduction=reduction,
+    )
+    rate = oracle.tpr(case.dense_true, case.probabilities, case.axes, threshold, mask=case.mask)
+    check(eager_backend, result, oracle.reduce(rate, reduction, case.weight), case.dtype)
+
+
+@given(
+    case=cases(keep_class_axis=True),
+    reduction=REDUCTIONS,
+    weight_type=st.sampled_from(["square", "simple", "uniform"]),
+)
+def test_generalized_dice_loss_matches_oracle(eager_backend, case, reduction, weight_type):
+    y_true, y_pred, mask, _ = to_backend(eager_backend, case)
+    result = xploss.generalized_dice_loss(
+        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
+        weight_type=weight_type, mask=mask, reduction=reduction,
+    )
+    score = oracle.generalized_dice(
+        case.dense_true, case.probabilities, case.axes, case.class_axis % case.y_pred.ndim,
+        weight_type, case.smooth_nr, case.smooth_dr, mask=case.mask,
+    )
+    check(eager_backend, result, oracle.reduce(1 - score, reduction), case.dtype)
+
+
+@given(case=cases(allow_weight=False), squared=st.booleans())
+def test_overlap_stats_match_oracle(eager_backend, case, squared):
+    y_true, y_pred, mask, _ = to_backend(eager_backend, case)
+    result = xploss.overlap_stats(
+        y_true, y_pred, **common(case), squared=squared, mask=mask
+    )
+    expected = oracle.stats(
+        case.dense_true, case.probabilities, case.axes, squared=squared, mask=case.mask
+    )
+    assert isinstance(result, xploss.OverlapStats)
+    for got, want in zip(result, expected):
+        check(eager_backend, got, want, case.dtype)
+
+
+@given(case=cases(), log=st.booleans())
+def test_values_in_range_and_finite(eager_backend, case, log):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    options = {**common(case), "mask": mask, "weight": weight}
+    smoothing = {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
+    unit_interval = [
+        xploss.dice_coefficient(y_true, y_pred, **options, **smoothing),
+        xploss.dice_loss(y_true, y_pred, **options, **smoothing),
+        xploss.true_positive_rate(y_true, y_pred, **options),
+        xploss.true_positive_rate(y_true, y_pred, **options, threshold=None),
+    ]
+    for value in map(eager_backend.to_numpy, unit_interval):
+        assert np.all(np.isfinite(value))
+        assert np.all((value >= -1e-6) & (value <= 1 + 1e-6))
+    non_negative = [
+        xploss.binary_cross_entropy(y_true, y_pred, **options),
+        xploss.bce_dice_loss(y_true, y_pred, **options, **smoothing, log_dice=log),
+        xploss.dice_loss(y_true, y_pred, **options, **smoothing, log=True),
+    ]
+    for value in map(eager_backend.to_numpy, non_negative):
+        assert np.all(np.isfinite(value))
+        assert np.all(value >= 0)
+
+
+@given(case=cases(keep_class_axis=True, allow_weight=False))
+def test_generalized_dice_loss_in_range_and_finite(eager_backend, case):
+    y_true, y_pred, mask, _ = to_backend(eager_backend, case)
+    value = eager_backend.to_numpy(
+        xploss.generalized_dice_loss(
+            y_true, y_pred, **common(case), smooth_nr=case.smooth_nr,
+            smooth_dr=case.smooth_dr, mask=mask, reduction="none",
+        )
+    )
+    assert np.all(np.isfinite(value))
+    assert np.all((value >= -1e-6) & (value <= 1 + 1e-6))
+
+
+@given(case=cases(allow_sparse=False, allow_logits=False, allow_weight=False))
+def test_dice_is_symmetric(eager_backend, case):
+    a = case.y_pred
+    b = case.dense_true.astype(case.dtype)
+    options = {"axis": case.axis, "smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr,
+               "reduction": "none"}
+    ab = xploss.dice_coefficient(eager_backend.asarray(b), eager_backend.asarray(a), **options)
+    ba = xploss.dice_coefficient(eager_backend.asarray(a), eager_backend.asarray(b), **options)
+    check(eager_backend, ab, eager_backend.to_numpy(ba), case.dtype)
+
+
+@given(
+    case=cases(allow_weight=False, allow_sparse=False, allow_mask=False),
+    split=st.integers(1, 3),
+)
+def test_overlap_stats_are_additive_over_batches(eager_backend, case, split):
+    """Statistics over the whole batch are the sums of the statistics over its parts."""
+    assume(case.y_pred.shape[0] >= 2 and 0 in case.axes)
+    assume(case.from_logits != "softmax" or case.class_axis % case.y_pred.ndim != 0)
+    split = min(split, case.y_pred.shape[0] - 1)
+    options = {**common(case), "axis": case.axes}
+    whole = xploss.overlap_stats(
+        eager_backend.asarray(case.y_true), eager_backend.asarray(case.y_pred), **options
+    )
+    parts = [
+        xploss.overlap_stats(
+            eager_backend.asarray(case.y_true[rows]), eager_backend.asarray(case.y_pred[rows]),
+            **options,
+        )
+        for rows in (slice(None, split), slice(split, None))
+    ]
+    for total, first, second in zip(whole, *parts):
+        summed = eager_backend.to_numpy(first) + eager_backend.to_numpy(second)
+        check(eager_backend, total, summed, case.dtype)
+
+
+@pytest.mark.parametrize("z", [1e4, -1e4])
+def test_saturated_logits_are_finite(eager_backend, z):
+    logits = np.array([[z, -z, z], [-z, z, -z]], dtype=np.float32)
+    labels = np.array([[1, 1, 0], [0, 0, 1]], dtype=np.int32)
+    y_true, y_pred = eager_backend.asarray(labels), eager_backend.asarray(logits)
+    for from_logits in (True, "softmax"):
+        for fn in (xploss.binary_cross_entropy, xploss.bce_dice_loss, xploss.dice_loss):
+            value = eager_backend.to_numpy(fn(y_true, y_pred, from_logits=from_logits))
+            assert np.isfinite(value)
+    bce = eager_backend.to_numpy(xploss.binary_cross_entropy(y_true, y_pred, from_logits=True))
+    expected = oracle.bce(labels, logits, (0, 1), from_logits=True)
+    np.testing.assert_allclose(bce, expected, rtol=1e-6)  # |z| for every wrong logit
+
+
+def test_nan_propagates(eager_backend):
+    p = np.array([[0.2, np.nan], [0.6, 0.3]])
+    y = np.array([[1, 0], [1, 1]])
+    y_true, y_pred = eager_backend.asarray(y), eager_backend.asarray(p)
+    for fn in (xploss.dice_coefficient, xploss.dice_loss, xploss.binary_cross_entropy,
+               xploss.bce_dice_loss, xploss.generalized_dice_loss):
+        assert np.isnan(eager_backend.to_numpy(fn(y_true, y_pred)))
+    soft_tpr = xploss.true_positive_rate(y_true, y_pred, threshold=None, zero_division=0.0)
+    assert np.isnan(eager_backend.to_numpy(soft_tpr))
+    # NaN in the denominator is not mistaken for an empty (0/0) element
+    nan_true = eager_backend.asarray(np.array([[np.nan, 0.0], [0.0, 0.0]]))
+    zeros = eager_backend.asarray(np.zeros((2, 2)))
+    assert np.isnan(eager_backend.to_numpy(xploss.dice_coefficient(nan_true, zeros, smooth_nr=0,
+                                                                   smooth_dr=0)))
