@@ -61,9 +61,7 @@ def torch_backend(compiled: bool = False) -> Backend:
     import torch
 
     def asarray(a: np.ndarray):
-        if a.dtype == np.float16:
-            return torch.from_numpy(a.copy())
-        return torch.as_tensor(np.ascontiguousarray(a))
+        return torch.from_numpy(np.array(a, copy=True, order="C"))
 
     def to_numpy(x):
         return x.detach().to(torch.float64).numpy() if x.is_floating_point() else x.numpy()
@@ -134,7 +132,13 @@ def tensorflow_backend(compiled: bool = False) -> Backend:
 
     name = "tf-function" if compiled else "tensorflow"
     return Backend(
-        name, "tensorflow", tf.convert_to_tensor, to_numpy, call, grad, compiled=compiled,
+        name,
+        "tensorflow",
+        tf.convert_to_tensor,
+        to_numpy,
+        call,
+        grad,
+        compiled=compiled,
         bfloat16=True,
     )
 

@@ -47,7 +47,7 @@ def _axis(draw, ndim: int, *, exclude: int | None = None):
         return None
     chosen = draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
     as_negative = [draw(st.booleans()) for _ in chosen]
-    entries = tuple(a - ndim if neg else a for a, neg in zip(chosen, as_negative))
+    entries = tuple(a - ndim if neg else a for a, neg in zip(chosen, as_negative, strict=True))
     if kind == "int":
         return entries[0]
     return entries
@@ -87,9 +87,7 @@ def cases(
             y_true = dense.astype(dtype)
             dense = y_true.astype(np.float64)
 
-    from_logits = draw(
-        st.sampled_from([False, True, "softmax"] if allow_logits else [False])
-    )
+    from_logits = draw(st.sampled_from([False, True, "softmax"] if allow_logits else [False]))
     if from_logits:
         y_pred = rng.uniform(-12, 12, size=shape)
     else:

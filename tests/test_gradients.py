@@ -34,27 +34,65 @@ def gradient(backend, fn, y_true, y_pred, **options) -> np.ndarray:
     if backend.grad is None:
         return finite_difference(
             lambda t, p, **o: backend.to_numpy(fn(backend.asarray(t), backend.asarray(p), **o)),
-            y_true, y_pred, **options,
+            y_true,
+            y_pred,
+            **options,
         )
     return backend.grad(fn, backend.asarray(y_true), backend.asarray(y_pred), **options)
 
 
 CASES = [
     ("C4-dice-s0", xploss.dice_loss, C1_TRUE, C1_PRED, S0, [[-0.256, 0.144], [-0.256, -0.256]]),
-    ("C4-log-dice-s0", xploss.dice_loss, C1_TRUE, C1_PRED, {**S0, "log": True},
-     [[-0.355555555556, 0.2], [-0.355555555556, -0.355555555556]]),
-    ("C4-dice-s1", xploss.dice_loss, C1_TRUE, C1_PRED, S1,
-     [[-0.205555555556, 0.127777777778], [-0.205555555556, -0.205555555556]]),
-    ("C4-log-dice-s1", xploss.dice_loss, C1_TRUE, C1_PRED, {**S1, "log": True},
-     [[-0.268115942029, 0.166666666667], [-0.268115942029, -0.268115942029]]),
-    ("C4-vnet-s0", xploss.dice_loss, C1_TRUE, C1_PRED, {**S0, "squared": True},
-     [[-0.11465657112, 0.0778799351001], [-0.23147647377, -0.34829637642]]),
-    ("C4-bce", xploss.binary_cross_entropy, C1_TRUE, C1_PRED, {},
-     [[-0.277777777778, 0.3125], [-0.416666666667, -0.833333333333]]),
+    (
+        "C4-log-dice-s0",
+        xploss.dice_loss,
+        C1_TRUE,
+        C1_PRED,
+        {**S0, "log": True},
+        [[-0.355555555556, 0.2], [-0.355555555556, -0.355555555556]],
+    ),
+    (
+        "C4-dice-s1",
+        xploss.dice_loss,
+        C1_TRUE,
+        C1_PRED,
+        S1,
+        [[-0.205555555556, 0.127777777778], [-0.205555555556, -0.205555555556]],
+    ),
+    (
+        "C4-log-dice-s1",
+        xploss.dice_loss,
+        C1_TRUE,
+        C1_PRED,
+        {**S1, "log": True},
+        [[-0.268115942029, 0.166666666667], [-0.268115942029, -0.268115942029]],
+    ),
+    (
+        "C4-vnet-s0",
+        xploss.dice_loss,
+        C1_TRUE,
+        C1_PRED,
+        {**S0, "squared": True},
+        [[-0.11465657112, 0.0778799351001], [-0.23147647377, -0.34829637642]],
+    ),
+    (
+        "C4-bce",
+        xploss.binary_cross_entropy,
+        C1_TRUE,
+        C1_PRED,
+        {},
+        [[-0.277777777778, 0.3125], [-0.416666666667, -0.833333333333]],
+    ),
     ("C7-dice-s1", xploss.dice_loss, EMPTY, EMPTY, S1, [[1, 1], [1, 1]]),
     ("C7-vnet-s1", xploss.dice_loss, EMPTY, EMPTY, {**S1, "squared": True}, [[0, 0], [0, 0]]),
-    ("C11-bce-logits", xploss.binary_cross_entropy, C1_TRUE, C11_LOGITS, {"from_logits": True},
-     (1 / (1 + np.exp(-C11_LOGITS)) - C1_TRUE) / 4),
+    (
+        "C11-bce-logits",
+        xploss.binary_cross_entropy,
+        C1_TRUE,
+        C11_LOGITS,
+        {"from_logits": True},
+        (1 / (1 + np.exp(-C11_LOGITS)) - C1_TRUE) / 4,
+    ),
 ]
 
 
@@ -82,18 +120,44 @@ def test_gradient_at_zero_is_one_over_smoothing(autodiff_backend):
         pytest.param(xploss.dice_loss, EMPTY, EMPTY, S0, id="dice-0/0"),
         pytest.param(xploss.dice_loss, EMPTY, EMPTY, {**S0, "log": True}, id="log-dice-0/0"),
         pytest.param(xploss.dice_loss, C1_TRUE, EMPTY, {**S0, "log": True}, id="log-dice-0"),
-        pytest.param(xploss.bce_dice_loss, EMPTY, np.array([[0.4, 0], [0, 0]]), S0,
-                     id="bce-dice-fp-s0"),
-        pytest.param(xploss.generalized_dice_loss, np.zeros((1, 2, 2, 1)),
-                     np.zeros((1, 2, 2, 1)), S0, id="gdl-empty-s0"),
-        pytest.param(xploss.true_positive_rate, EMPTY, C1_PRED, {"threshold": None},
-                     id="soft-tpr-no-positives"),
-        pytest.param(xploss.binary_cross_entropy, C1_TRUE, np.array([[1.0, 0.0], [0.0, 1.0]]), {},
-                     id="bce-saturated-probabilities"),
-        pytest.param(xploss.bce_dice_loss, C1_TRUE, np.array([[1e4, -1e4], [-1e4, 1e4]]),
-                     {"from_logits": True}, id="bce-dice-saturated-logits"),
-        pytest.param(xploss.bce_dice_loss, C1_TRUE, np.array([[1e4, -1e4], [-1e4, 1e4]]),
-                     {"from_logits": "softmax"}, id="bce-dice-saturated-softmax"),
+        pytest.param(
+            xploss.bce_dice_loss, EMPTY, np.array([[0.4, 0], [0, 0]]), S0, id="bce-dice-fp-s0"
+        ),
+        pytest.param(
+            xploss.generalized_dice_loss,
+            np.zeros((1, 2, 2, 1)),
+            np.zeros((1, 2, 2, 1)),
+            S0,
+            id="gdl-empty-s0",
+        ),
+        pytest.param(
+            xploss.true_positive_rate,
+            EMPTY,
+            C1_PRED,
+            {"threshold": None},
+            id="soft-tpr-no-positives",
+        ),
+        pytest.param(
+            xploss.binary_cross_entropy,
+            C1_TRUE,
+            np.array([[1.0, 0.0], [0.0, 1.0]]),
+            {},
+            id="bce-saturated-probabilities",
+        ),
+        pytest.param(
+            xploss.bce_dice_loss,
+            C1_TRUE,
+            np.array([[1e4, -1e4], [-1e4, 1e4]]),
+            {"from_logits": True},
+            id="bce-dice-saturated-logits",
+        ),
+        pytest.param(
+            xploss.bce_dice_loss,
+            C1_TRUE,
+            np.array([[1e4, -1e4], [-1e4, 1e4]]),
+            {"from_logits": "softmax"},
+            id="bce-dice-saturated-softmax",
+        ),
     ],
 )
 def test_gradients_are_finite(autodiff_backend, fn, y_true, y_pred, options):

@@ -5,9 +5,6 @@ FRAMEWORKS = ("numpy", "torch", "jax", "tensorflow", "keras", "flax", "cupy", "d
 
 
 def test_import_xploss_imports_no_framework():
-    code = (
-        "import sys, xploss; "
-        f"print(','.join(m for m in {FRAMEWORKS!r} if m in sys.modules))"
-    )
+    code = f"import sys, xploss; print(','.join(m for m in {FRAMEWORKS!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

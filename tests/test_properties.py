@@ -34,8 +34,13 @@ def check(backend, result, expected, dtype):
 
 def expected_dice(case: Case, **options):
     return oracle.dice(
-        case.dense_true, case.probabilities, case.axes, case.smooth_nr, case.smooth_dr,
-        mask=case.mask, **options,
+        case.dense_true,
+        case.probabilities,
+        case.axes,
+        case.smooth_nr,
+        case.smooth_dr,
+        mask=case.mask,
+        **options,
     )
 
 
@@ -53,8 +58,15 @@ def reduced_penalty(dice, reduction, weight, log):
 def test_dice_coefficient_matches_oracle(eager_backend, case, reduction, squared):
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
     result = xploss.dice_coefficient(
-        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
-        squared=squared, mask=mask, weight=weight, reduction=reduction,
+        y_true,
+        y_pred,
+        **common(case),
+        smooth_nr=case.smooth_nr,
+        smooth_dr=case.smooth_dr,
+        squared=squared,
+        mask=mask,
+        weight=weight,
+        reduction=reduction,
     )
     expected = oracle.reduce(expected_dice(case, squared=squared), reduction, case.weight)
     check(eager_backend, result, expected, case.dtype)
@@ -64,8 +76,15 @@ def test_dice_coefficient_matches_oracle(eager_backend, case, reduction, squared
 def test_dice_loss_matches_oracle(eager_backend, case, reduction, log):
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
     result = xploss.dice_loss(
-        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
-        mask=mask, weight=weight, reduction=reduction, log=log,
+        y_true,
+        y_pred,
+        **common(case),
+        smooth_nr=case.smooth_nr,
+        smooth_dr=case.smooth_dr,
+        mask=mask,
+        weight=weight,
+        reduction=reduction,
+        log=log,
     )
     expected = reduced_penalty(expected_dice(case), reduction, case.weight, log)
     check(eager_backend, result, expected, case.dtype)
@@ -93,9 +112,17 @@ def test_bce_dice_loss_matches_oracle(eager_backend, case, reduction, log_dice, 
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
     bce_weight, dice_weight = factors
     result = xploss.bce_dice_loss(
-        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
-        mask=mask, weight=weight, reduction=reduction, log_dice=log_dice,
-        bce_weight=bce_weight, dice_weight=dice_weight,
+        y_true,
+        y_pred,
+        **common(case),
+        smooth_nr=case.smooth_nr,
+        smooth_dr=case.smooth_dr,
+        mask=mask,
+        weight=weight,
+        reduction=reduction,
+        log_dice=log_dice,
+        bce_weight=bce_weight,
+        dice_weight=dice_weight,
     )
     bce = oracle.bce(
         case.dense_true, case.y_pred, case.axes, case.from_logits, case.class_axis, case.mask
@@ -110,7 +137,12 @@ def test_bce_dice_loss_matches_oracle(eager_backend, case, reduction, log_dice, 
 def test_true_positive_rate_matches_oracle(eager_backend, case, reduction, threshold):
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
     result = xploss.true_positive_rate(
-        y_true, y_pred, **common(case), threshold=threshold, mask=mask, weight=weight,
+        y_true,
+        y_pred,
+        **common(case),
+        threshold=threshold,
+        mask=mask,
+        weight=weight,
         reduction=reduction,
     )
     rate = oracle.tpr(case.dense_true, case.probabilities, case.axes, threshold, mask=case.mask)
@@ -125,12 +157,24 @@ def test_true_positive_rate_matches_oracle(eager_backend, case, reduction, thres
 def test_generalized_dice_loss_matches_oracle(eager_backend, case, reduction, weight_type):
     y_true, y_pred, mask, _ = to_backend(eager_backend, case)
     result = xploss.generalized_dice_loss(
-        y_true, y_pred, **common(case), smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr,
-        weight_type=weight_type, mask=mask, reduction=reduction,
+        y_true,
+        y_pred,
+        **common(case),
+        smooth_nr=case.smooth_nr,
+        smooth_dr=case.smooth_dr,
+        weight_type=weight_type,
+        mask=mask,
+        reduction=reduction,
     )
     score = oracle.generalized_dice(
-        case.dense_true, case.probabilities, case.axes, case.class_axis % case.y_pred.ndim,
-        weight_type, case.smooth_nr, case.smooth_dr, mask=case.mask,
+        case.dense_true,
+        case.probabilities,
+        case.axes,
+        case.class_axis % case.y_pred.ndim,
+        weight_type,
+        case.smooth_nr,
+        case.smooth_dr,
+        mask=case.mask,
     )
     check(eager_backend, result, oracle.reduce(1 - score, reduction), case.dtype)
 
@@ -138,14 +182,12 @@ def test_generalized_dice_loss_matches_oracle(eager_backend, case, reduction, we
 @given(case=cases(allow_weight=False), squared=st.booleans())
 def test_overlap_stats_match_oracle(eager_backend, case, squared):
     y_true, y_pred, mask, _ = to_backend(eager_backend, case)
-    result = xploss.overlap_stats(
-        y_true, y_pred, **common(case), squared=squared, mask=mask
-    )
+    result = xploss.overlap_stats(y_true, y_pred, **common(case), squared=squared, mask=mask)
     expected = oracle.stats(
         case.dense_true, case.probabilities, case.axes, squared=squared, mask=case.mask
     )
     assert isinstance(result, xploss.OverlapStats)
-    for got, want in zip(result, expected):
+    for got, want in zip(result, expected, strict=True):
         check(eager_backend, got, want, case.dtype)
 
 
@@ -178,8 +220,13 @@ def test_generalized_dice_loss_in_range_and_finite(eager_backend, case):
     y_true, y_pred, mask, _ = to_backend(eager_backend, case)
     value = eager_backend.to_numpy(
         xploss.generalized_dice_loss(
-            y_true, y_pred, **common(case), smooth_nr=case.smooth_nr,
-            smooth_dr=case.smooth_dr, mask=mask, reduction="none",
+            y_true,
+            y_pred,
+            **common(case),
+            smooth_nr=case.smooth_nr,
+            smooth_dr=case.smooth_dr,
+            mask=mask,
+            reduction="none",
         )
     )
     assert np.all(np.isfinite(value))
@@ -190,8 +237,12 @@ def test_generalized_dice_loss_in_range_and_finite(eager_backend, case):
 def test_dice_is_symmetric(eager_backend, case):
     a = case.y_pred
     b = case.dense_true.astype(case.dtype)
-    options = {"axis": case.axis, "smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr,
-               "reduction": "none"}
+    options = {
+        "axis": case.axis,
+        "smooth_nr": case.smooth_nr,
+        "smooth_dr": case.smooth_dr,
+        "reduction": "none",
+    }
     ab = xploss.dice_coefficient(eager_backend.asarray(b), eager_backend.asarray(a), **options)
     ba = xploss.dice_coefficient(eager_backend.asarray(a), eager_backend.asarray(b), **options)
     check(eager_backend, ab, eager_backend.to_numpy(ba), case.dtype)
@@ -212,12 +263,13 @@ def test_overlap_stats_are_additive_over_batches(eager_backend, case, split):
     )
     parts = [
         xploss.overlap_stats(
-            eager_backend.asarray(case.y_true[rows]), eager_backend.asarray(case.y_pred[rows]),
+            eager_backend.asarray(case.y_true[rows]),
+            eager_backend.asarray(case.y_pred[rows]),
             **options,
         )
         for rows in (slice(None, split), slice(split, None))
     ]
-    for total, first, second in zip(whole, *parts):
+    for total, first, second in zip(whole, *parts, strict=True):
         summed = eager_backend.to_numpy(first) + eager_backend.to_numpy(second)
         check(eager_backend, total, summed, case.dtype)
 
@@ -240,13 +292,19 @@ def test_nan_propagates(eager_backend):
     p = np.array([[0.2, np.nan], [0.6, 0.3]])
     y = np.array([[1, 0], [1, 1]])
     y_true, y_pred = eager_backend.asarray(y), eager_backend.asarray(p)
-    for fn in (xploss.dice_coefficient, xploss.dice_loss, xploss.binary_cross_entropy,
-               xploss.bce_dice_loss, xploss.generalized_dice_loss):
+    for fn in (
+        xploss.dice_coefficient,
+        xploss.dice_loss,
+        xploss.binary_cross_entropy,
+        xploss.bce_dice_loss,
+        xploss.generalized_dice_loss,
+    ):
         assert np.isnan(eager_backend.to_numpy(fn(y_true, y_pred)))
     soft_tpr = xploss.true_positive_rate(y_true, y_pred, threshold=None, zero_division=0.0)
     assert np.isnan(eager_backend.to_numpy(soft_tpr))
     # NaN in the denominator is not mistaken for an empty (0/0) element
     nan_true = eager_backend.asarray(np.array([[np.nan, 0.0], [0.0, 0.0]]))
     zeros = eager_backend.asarray(np.zeros((2, 2)))
-    assert np.isnan(eager_backend.to_numpy(xploss.dice_coefficient(nan_true, zeros, smooth_nr=0,
-                                                                   smooth_dr=0)))
+    assert np.isnan(
+        eager_backend.to_numpy(xploss.dice_coefficient(nan_true, zeros, smooth_nr=0, smooth_dr=0))
+    )

@@ -104,7 +104,14 @@ CASES = [
     ("C5-tpr-pooled", tpr, C5_TRUE, C5_PRED, {}, F(3, 4)),
     # C6: the same data with the batch axis last
     ("C6-dice", dice, C6_TRUE, C6_PRED, {**S0, **NONE, "axis": (0, 1)}, [F(18, 25), F(7, 12)]),
-    ("C6-dice-neg", dice, C6_TRUE, C6_PRED, {**S0, **NONE, "axis": (-3, -2)}, [F(18, 25), F(7, 12)]),
+    (
+        "C6-dice-neg",
+        dice,
+        C6_TRUE,
+        C6_PRED,
+        {**S0, **NONE, "axis": (-3, -2)},
+        [F(18, 25), F(7, 12)],
+    ),
     ("C6-tpr", tpr, C6_TRUE, C6_PRED, {**NONE, "axis": (0, 1)}, [F(2, 3), 1]),
     # C7: both empty
     ("C7-dice-0/0", dice, EMPTY, EMPTY, {**S0, "zero_division": NAN}, NAN),
@@ -135,19 +142,43 @@ CASES = [
     ("C10-tpr", tpr, [1, 1, 0, 1], [0.5, 0.51, 0.5, 0.49], {"axis": 0}, F(1, 3)),
     ("C10-dice", dice, [1, 1, 0, 1], [0.5, 0.51, 0.5, 0.49], {**S0, "axis": 0}, F(3, 5)),
     # C11: logits
-    ("C11-bce-elementwise", bce, C1_TRUE, C11_LOGITS, {**NONE, "axis": (), "from_logits": True},
-     [C11_BCE[:2], C11_BCE[2:]]),
+    (
+        "C11-bce-elementwise",
+        bce,
+        C1_TRUE,
+        C11_LOGITS,
+        {**NONE, "axis": (), "from_logits": True},
+        [C11_BCE[:2], C11_BCE[2:]],
+    ),
     ("C11-bce", bce, C1_TRUE, C11_LOGITS, {"from_logits": True}, sum(C11_BCE) / 4),
     ("C11-dice", dice, C1_TRUE, C11_LOGITS, {**S0, "from_logits": True}, C11_DICE),
-    ("C11-bce-dice", bce_dice, C1_TRUE, C11_LOGITS, {**S0, "from_logits": True},
-     sum(C11_BCE) / 4 - math.log(C11_DICE)),
+    (
+        "C11-bce-dice",
+        bce_dice,
+        C1_TRUE,
+        C11_LOGITS,
+        {**S0, "from_logits": True},
+        sum(C11_BCE) / 4 - math.log(C11_DICE),
+    ),
     ("C11-tpr", tpr, C1_TRUE, C11_LOGITS, {"from_logits": True}, F(1, 3)),
     # C12: saturated logits
-    ("C12-bce-logits", bce, C12_TRUE, C12_LOGITS, {"from_logits": True},
-     (2 * softplus(-100) + softplus(100) + 100) / 4),
+    (
+        "C12-bce-logits",
+        bce,
+        C12_TRUE,
+        C12_LOGITS,
+        {"from_logits": True},
+        (2 * softplus(-100) + softplus(100) + 100) / 4,
+    ),
     ("C12-dice", dice, C12_TRUE, C12_LOGITS, {**S0, "from_logits": "sigmoid"}, 0.5),
-    ("C12-bce-clipped", bce, C12_TRUE, [[1.0, 1 / (1 + math.exp(100))], [1 / (1 + math.exp(100)), 1.0]],
-     {}, 8.05904787561),
+    (
+        "C12-bce-clipped",
+        bce,
+        C12_TRUE,
+        [[1.0, 1 / (1 + math.exp(100))], [1 / (1 + math.exp(100)), 1.0]],
+        {},
+        8.05904787561,
+    ),
     # C13: soft labels
     ("C13-dice", dice, [[0.5, 1.0]], [[0.5, 1.0]], S0, F(5, 6)),
     ("C13-dice-squared", dice, [[0.5, 1.0]], [[0.5, 1.0]], {**S0, "squared": True}, 1),
@@ -156,8 +187,14 @@ CASES = [
     ("G1-simple", gdl, G1_LABELS, G1_PRED, {**S0, "weight_type": "simple"}, F(9, 25)),
     ("G1-uniform", gdl, G1_LABELS, G1_PRED, {**S0, "weight_type": "uniform"}, F(7, 20)),
     ("G1-monai-smoothing", gdl, G1_LABELS, G1_PRED, {}, 1 - 0.632558823146),
-    ("G1-per-class-dice", dice, G1_LABELS, G1_PRED, {**S0, **NONE, "axis": (0, 1, 2)},
-     [F(24, 35), F(16, 25), F(3, 5)]),
+    (
+        "G1-per-class-dice",
+        dice,
+        G1_LABELS,
+        G1_PRED,
+        {**S0, **NONE, "axis": (0, 1, 2)},
+        [F(24, 35), F(16, 25), F(3, 5)],
+    ),
     ("G1-mean-class-dice", dice, G1_LABELS, G1_PRED, {**S0, "axis": (0, 1, 2)}, F(337, 525)),
     ("G1-pooled-dice", dice, G1_LABELS, G1_PRED, S0, F(13, 20)),
     # G2: absent class 2 gets the largest finite weight
@@ -172,8 +209,14 @@ CASES = [
     ("V1-dice", dice, V1_TRUE, V1_PRED, {**S0, **NONE, "axis": V_AXES}, [[F(28, 39)], [F(2, 5)]]),
     ("V1-dice-mean", dice, V1_TRUE, V1_PRED, {**S0, "axis": V_AXES}, F(109, 195)),
     ("V1-dice-loss", loss, V1_TRUE, V1_PRED, {**S0, "axis": V_AXES}, F(86, 195)),
-    ("V1-dice-s1", dice, V1_TRUE, V1_PRED, {**S1, **NONE, "axis": V_AXES},
-     [[F(104, 137)], [F(11, 20)]]),
+    (
+        "V1-dice-s1",
+        dice,
+        V1_TRUE,
+        V1_PRED,
+        {**S1, **NONE, "axis": V_AXES},
+        [[F(104, 137)], [F(11, 20)]],
+    ),
     ("V1-dice-s1-mean", dice, V1_TRUE, V1_PRED, {**S1, "axis": V_AXES}, F(3587, 5480)),
     ("V1-dice-loss-s1", loss, V1_TRUE, V1_PRED, {**S1, "axis": V_AXES}, F(1893, 5480)),
     ("V1-bce", bce, V1_TRUE, V1_PRED, {}, 0.264207653805),
@@ -217,5 +260,6 @@ def test_float32_bce_clip_matches_keras(eager_backend):
     y = eager_backend.asarray(np.array([1, 0, 1, 0], dtype=np.float32))
     p = eager_backend.asarray(np.array([0, 0, 0, 1], dtype=np.float32))
     got = eager_backend.to_numpy(bce(y, p, axis=(), reduction="none"))
-    np.testing.assert_allclose(got, [16.1180953979, 1.1920930376163597e-07,
-                                     16.1180953979, 15.9423847198], rtol=1e-6)
+    np.testing.assert_allclose(
+        got, [16.1180953979, 1.1920930376163597e-07, 16.1180953979, 15.9423847198], rtol=1e-6
+    )

@@ -188,14 +188,16 @@ def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) ->
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 def check_broadcastable(shape: Shape, target: Shape, name: str, target_name: str) -> None:
     """``shape`` broadcasts to ``target`` without changing it (NumPy's rules)."""
     fits = len(shape) <= len(target) and all(
         s is None or s == 1 or t is None or s == t
-        for s, t in zip(reversed(shape), reversed(target))
+        for s, t in zip(reversed(shape), reversed(target), strict=False)
     )
     if not fits:
         raise ValueError(

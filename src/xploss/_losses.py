@@ -111,8 +111,9 @@ def binary_cross_entropy(
     ``max(z, 0) - z·y + log1p(exp(-|z|))``, exact and finite for saturated logits. With
     ``"softmax"``, ``log q`` is a log-softmax over ``class_axis`` and ``log(1 - q)`` is computed
     from it without cancellation, floored at the log of the smallest normal float (-87.3 in
-    float32) where ``q`` is exactly 1 (PyTorch's ``BCELoss`` floors at -100). The mean over ``axis`` counts the unmasked elements only (0
-    where there are none); ``weight`` and ``reduction`` then act on the result.
+    float32) where ``q`` is exactly 1 (PyTorch's ``BCELoss`` floors at -100). The mean over
+    ``axis`` counts the unmasked elements only (0 where there are none); ``weight`` and
+    ``reduction`` then act on the result.
 
     Args:
         y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction: as in

@@ -1,0 +1,44 @@
+"""Sessions: ``tests`` (every backend), ``lint`` (ruff and mypy), ``demo`` (the main job)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+# The CPU build of PyTorch; an unpinned torch pulls a multi-GB CUDA build.
+TORCH = "torch==2.13.0"
+BACKENDS = ".[all]"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite on numpy, array-api-strict, torch, JAX and TensorFlow, eager and jitted."""
+    session.install("-e", ".[test,all]", TORCH)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "src",
+        "tests",
+        "--doctest-modules",
+        *session.posargs,
+        env={"XPLOSS_REQUIRE_ALL_BACKENDS": "1"},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on everything, mypy (strict) on the package."""
+    session.install("-e", ".", "ruff", "mypy", "numpy")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "src")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Every loss and metric on the same example arrays through each installed backend."""
+    session.install("-e", BACKENDS, "array-api-strict", TORCH)
+    session.run("python", "-m", "xploss.demo", *session.posargs)

@@ -1,0 +1,103 @@
+"""A private array API namespace over TensorFlow tensors: exactly the names the core uses.
+
+array-api-compat has no TensorFlow support, and ``tf.experimental.numpy`` is NumPy-shaped rather
+than array-API-shaped and needs a global switch that changes every ``tf.Tensor`` of the process,
+so the core's handful of functions are written here over plain ``tf`` ops. They work on eager
+tensors and inside ``tf.function(jit_compile=True)``. This module is imported only when the caller
+already passed TensorFlow tensors. ``tests/test_tf_namespace.py`` keeps it in step with the core.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+is_tensorflow_namespace = True
+
+bool = tf.bool
+float32 = tf.float32
+float64 = tf.float64
+
+_KINDS = {
+    "bool": lambda d: d == tf.bool,
+    "integral": lambda d: d.is_integer,
+    "real floating": lambda d: d.is_floating,
+}
+
+
+def _axis(axis: Any) -> Any:
+    return list(axis) if isinstance(axis, tuple) else axis
+
+
+def isdtype(dtype: tf.DType, kind: str | tuple[str, ...]) -> Any:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return any(_KINDS[k](tf.as_dtype(dtype)) for k in kinds)
+
+
+def finfo(dtype: tf.DType) -> Any:
+    return np.finfo(tf.as_dtype(dtype).as_numpy_dtype)
+
+
+def astype(x: tf.Tensor, dtype: tf.DType, /, *, copy: Any = True, device: Any = None) -> Any:
+    return tf.cast(x, dtype)
+
+
+def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = None) -> Any:
+    return tf.convert_to_tensor(obj, dtype=dtype)
+
+
+def arange(stop: int, /, *, dtype: Any = None, device: Any = None) -> Any:
+    return tf.cast(tf.range(stop), dtype or tf.int64)
+
+
+def reshape(x: tf.Tensor, /, shape: tuple[int, ...]) -> Any:
+    return tf.reshape(x, shape)
+
+
+def expand_dims(x: tf.Tensor, /, *, axis: int = 0) -> Any:
+    return tf.expand_dims(x, axis)
+
+
+def sum(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
+    return tf.reduce_sum(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def mean(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
+    return tf.reduce_mean(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def max(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
+    return tf.reduce_max(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def where(condition: tf.Tensor, x1: tf.Tensor, x2: tf.Tensor, /) -> Any:
+    return tf.where(condition, x1, x2)
+
+
+def clip(x: tf.Tensor, /, min: Any = None, max: Any = None) -> Any:
+    out = x
+    if min is not None:
+        out = tf.maximum(out, tf.convert_to_tensor(min, dtype=x.dtype))
+    if max is not None:
+        out = tf.minimum(out, tf.convert_to_tensor(max, dtype=x.dtype))
+    return out
+
+
+def ones_like(x: tf.Tensor, /) -> Any:
+    return tf.ones_like(x)
+
+
+def zeros_like(x: tf.Tensor, /) -> Any:
+    return tf.zeros_like(x)
+
+
+def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
+    return tf.fill(tf.shape(x), tf.convert_to_tensor(fill_value, dtype=x.dtype))
+
+
+exp = tf.math.exp
+expm1 = tf.math.expm1
+log = tf.math.log
+log1p = tf.math.log1p
