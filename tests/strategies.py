@@ -59,14 +59,16 @@ def cases(
     *,
     dtypes=(np.float32, np.float64),
     min_dims: int = 1,
+    max_dims: int = 5,
+    max_side: int = 4,
     allow_sparse: bool = True,
     allow_logits: bool = True,
     allow_mask: bool = True,
     allow_weight: bool = True,
     keep_class_axis: bool = False,
 ) -> Case:
-    ndim = draw(st.integers(min_dims, 5))
-    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    ndim = draw(st.integers(min_dims, max_dims))
+    shape = tuple(draw(st.lists(st.integers(1, max_side), min_size=ndim, max_size=ndim)))
     dtype = np.dtype(draw(st.sampled_from(dtypes)))
     class_axis = draw(st.integers(-ndim, ndim - 1))
     c = class_axis % ndim
