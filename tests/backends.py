@@ -29,8 +29,6 @@ class Backend:
     call: Callable[..., Any]
     grad: Callable[..., np.ndarray] | None = None
     compiled: bool = False
-    float16: bool = True
-    bfloat16: bool = False
 
     def __repr__(self) -> str:
         return self.name
@@ -54,7 +52,6 @@ def strict_backend() -> Backend:
         xs.asarray,
         lambda x: np.from_dlpack(x),
         _eager,
-        float16=False,  # the standard has no float16
     )
 
 
@@ -81,7 +78,7 @@ def torch_backend(compiled: bool = False) -> Backend:
         return to_numpy(gradient)
 
     name = "torch-compile" if compiled else "torch"
-    return Backend(name, "torch", asarray, to_numpy, call, grad, compiled=compiled, bfloat16=True)
+    return Backend(name, "torch", asarray, to_numpy, call, grad, compiled=compiled)
 
 
 def jax_backend(compiled: bool = False) -> Backend:
@@ -104,7 +101,7 @@ def jax_backend(compiled: bool = False) -> Backend:
         return to_numpy((jax.jit(gradient) if compiled else gradient)(y_pred))
 
     name = "jax-jit" if compiled else "jax"
-    return Backend(name, "jax", jnp.asarray, to_numpy, call, grad, compiled=compiled, bfloat16=True)
+    return Backend(name, "jax", jnp.asarray, to_numpy, call, grad, compiled=compiled)
 
 
 def tensorflow_backend(compiled: bool = False) -> Backend:
@@ -133,14 +130,7 @@ def tensorflow_backend(compiled: bool = False) -> Backend:
 
     name = "tf-function" if compiled else "tensorflow"
     return Backend(
-        name,
-        "tensorflow",
-        tf.convert_to_tensor,
-        to_numpy,
-        call,
-        grad,
-        compiled=compiled,
-        bfloat16=True,
+        name, "tensorflow", tf.convert_to_tensor, to_numpy, call, grad, compiled=compiled
     )
 
 

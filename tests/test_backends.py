@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 import xploss
 from tests import backends, oracle
 from tests.strategies import cases, tolerance
-from tests.test_properties import common, expected_dice, reduced_penalty, to_backend
+from tests.test_properties import (
+    REDUCTIONS,
+    common,
+    expected_dice,
+    reduced_penalty,
+    to_backend,
+)
 
 CORE = pathlib.Path(xploss.__file__).parent
 CORE_MODULES = [p for p in CORE.glob("_*.py") if p.name not in ("_tf_namespace.py",)]
@@ -129,36 +135,23 @@ def test_detection_imports_no_other_framework():
     assert "tensorflow" not in out.stdout and "jax" not in out.stdout
 
 
-def _half_inputs(dtype_name: str):
-    """1e5 foreground voxels in one class: a float16 sum of them overflows (65504)."""
-    rng = np.random.default_rng(0)
-    labels = (rng.random((1, 400, 250, 2)) < np.array([0.98, 0.3])).astype(np.float32)
-    probs = np.clip(labels * 0.8 + rng.random(labels.shape) * 0.2, 0, 1).astype(np.float32)
-    return labels, probs
+HALF_PRECISION = {
+    "numpy": ("float16",),
+    "torch": ("float16", "bfloat16"),
+    "jax": ("float16", "bfloat16"),
+    "tensorflow": ("float16", "bfloat16"),
+}
+HALF_PARAMS = [
+    pytest.param(name, half, id=f"{name}-{half}")
+    for name in backends.selected_names()
+    for half in HALF_PRECISION.get(name, ())
+]
 
 
-@pytest.mark.parametrize("half", ["float16", "bfloat16"])
-def test_half_precision_is_summed_in_float32(eager_backend, half):
-    if half == "float16" and not eager_backend.float16:
-        pytest.skip(f"{eager_backend.name} has no float16")
-    if half == "bfloat16" and not eager_backend.bfloat16:
-        pytest.skip(f"{eager_backend.name} has no bfloat16")
-    labels, probs = _half_inputs(half)
-    y_true = eager_backend.asarray(labels)
-    y_pred = eager_backend.asarray(probs)
-    y_pred = _cast(eager_backend, y_pred, half)
-    exact = eager_backend.to_numpy(y_pred)  # the half values, widened
-    dice = xploss.dice_coefficient(y_true, y_pred, axis=(0, 1, 2), reduction="none")
-    gdl = xploss.generalized_dice_loss(y_true, y_pred)
-    assert "float32" in str(dice.dtype) and "float32" in str(gdl.dtype)
-    np.testing.assert_allclose(
-        eager_backend.to_numpy(dice),
-        oracle.dice(labels, exact, (0, 1, 2), 1e-5, 1e-5),
-        rtol=1e-5,
-    )
-    expected_gd = oracle.generalized_dice(labels, exact, (0, 1, 2), 3, "square", 1e-5, 1e-5)
-    np.testing.assert_allclose(eager_backend.to_numpy(gdl), 1 - expected_gd, rtol=1e-4)
-    assert np.isfinite(eager_backend.to_numpy(xploss.bce_dice_loss(y_true, y_pred)))
+def _half_backend(name: str) -> backends.Backend:
+    if not backends.installed(name):
+        pytest.skip(f"{name} is not installed")
+    return backends.make(name)
 
 
 def _cast(backend, x, half: str):
@@ -175,6 +168,51 @@ def _cast(backend, x, half: str):
     import tensorflow as tf
 
     return tf.cast(x, getattr(tf, half))
+
+
+@pytest.mark.parametrize(("name", "half"), HALF_PARAMS)
+def test_half_precision_sums_past_65504_in_float32(name, half):
+    """1e5 foreground voxels in one class: a float16 sum of them would overflow."""
+    backend = _half_backend(name)
+    rng = np.random.default_rng(0)
+    labels = (rng.random((1, 400, 250, 2)) < np.array([0.98, 0.3])).astype(np.float32)
+    probs = np.clip(labels * 0.8 + rng.random(labels.shape) * 0.2, 0, 1).astype(np.float32)
+    y_true = backend.asarray(labels)
+    y_pred = _cast(backend, backend.asarray(probs), half)
+    exact = backend.to_numpy(y_pred)  # the half values, widened
+    dice = xploss.dice_coefficient(y_true, y_pred, axis=(0, 1, 2), reduction="none")
+    gdl = xploss.generalized_dice_loss(y_true, y_pred)
+    assert "float32" in str(dice.dtype) and "float32" in str(gdl.dtype)
+    expected_dice = oracle.dice(labels, exact, (0, 1, 2), 1e-5, 1e-5)
+    np.testing.assert_allclose(backend.to_numpy(dice), expected_dice, rtol=1e-5)
+    expected_gd = oracle.generalized_dice(labels, exact, (0, 1, 2), 3, "square", 1e-5, 1e-5)
+    np.testing.assert_allclose(backend.to_numpy(gdl), 1 - expected_gd, rtol=1e-4)
+    assert np.isfinite(backend.to_numpy(xploss.bce_dice_loss(y_true, y_pred)))
+
+
+@pytest.mark.parametrize(("name", "half"), HALF_PARAMS)
+@settings(max_examples=15, deadline=None)
+@given(case=cases(dtypes=(np.float32,)), reduction=REDUCTIONS)
+def test_half_precision_matches_oracle(name, half, case, reduction):
+    backend = _half_backend(name)
+    y_true, y_pred, mask, weight = to_backend(backend, case)
+    y_pred = _cast(backend, y_pred, half)
+    case.y_pred = backend.to_numpy(y_pred).astype(np.float32)  # what the core receives
+    smoothing = {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
+    options = {**common(case), "mask": mask, "weight": weight, "reduction": reduction}
+    result = xploss.dice_loss(y_true, y_pred, **options, **smoothing)
+    assert "float32" in str(result.dtype)
+    expected = reduced_penalty(expected_dice(case), reduction, case.weight, False)
+    np.testing.assert_allclose(backend.to_numpy(result), expected, **tolerance(np.float32))
+    bce = xploss.binary_cross_entropy(y_true, y_pred, **options)
+    expected = oracle.reduce(
+        oracle.bce(
+            case.dense_true, case.y_pred, case.axes, case.from_logits, case.class_axis, case.mask
+        ),
+        reduction,
+        case.weight,
+    )
+    np.testing.assert_allclose(backend.to_numpy(bce), expected, **tolerance(np.float32))
 
 
 # Compiled variants compile once per shape, so Hypothesis drives them through a few examples.
@@ -295,3 +333,21 @@ def test_gradients_agree_across_frameworks_and_with_finite_differences(case, fn)
             atol=1e-12,
             err_msg=f"{name} vs {autodiff[0].name}",
         )
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=cases(), fn=st.sampled_from(DIFFERENTIABLE), log=st.booleans())
+def test_gradients_are_finite_for_valid_inputs(case, fn, log):
+    """Empty and full masks, probabilities of exactly 0 and 1, logits, no smoothing at all."""
+    options = {**common(case)}
+    if fn is not xploss.binary_cross_entropy:
+        options.update(smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr)
+    if fn is xploss.dice_loss:
+        options["log"] = log
+    for backend in _eager_autodiff_backends():
+        mask = None if case.mask is None else backend.asarray(case.mask)
+        y_true, y_pred = backend.asarray(case.y_true), backend.asarray(case.y_pred)
+        if fn is xploss.generalized_dice_loss:
+            options["axis"] = None  # every axis but the class axis
+        gradient = backend.grad(fn, y_true, y_pred, **options, mask=mask)
+        assert np.all(np.isfinite(gradient)), backend.name
