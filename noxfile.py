@@ -30,8 +30,8 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on everything, mypy (strict) on the package."""
-    session.install("-e", ".", "ruff", "mypy", "numpy")
+    """ruff on everything, mypy (strict) on the package, against the installed frameworks."""
+    session.install("-e", ".[test,all]", TORCH, "ruff==0.17.6", "mypy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "src")

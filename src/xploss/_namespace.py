@@ -26,6 +26,16 @@ def _library(x: object) -> str:
     return f"{module}.{type(x).__qualname__}"
 
 
+# Namespaces by the set of array types: a plain dict rather than array-api-compat's lru_cache,
+# which torch.compile cannot trace (it warns and traces through the uncached function).
+# Adapters register their framework's namespace up front with ``register_namespace``.
+_BY_TYPES: dict[frozenset[type], Namespace] = {}
+
+
+def register_namespace(array_type: type, xp: Namespace) -> None:
+    _BY_TYPES[frozenset((array_type,))] = xp
+
+
 def array_namespace(**arrays: Array | None) -> Namespace:
     """The namespace shared by the named arrays (``None`` entries are ignored).
 
@@ -33,6 +43,16 @@ def array_namespace(**arrays: Array | None) -> Namespace:
     libraries, or when one is not an array at all.
     """
     present = {name: a for name, a in arrays.items() if a is not None}
+    types = frozenset(type(a) for a in present.values())
+    known = _BY_TYPES.get(types)
+    if known is not None:
+        return known
+    xp = _detect(present)
+    _BY_TYPES[types] = xp
+    return xp
+
+
+def _detect(present: dict[str, Array]) -> Namespace:
     tensorflow = {name: _is_tensorflow(a) for name, a in present.items()}
     if any(tensorflow.values()):
         if all(tensorflow.values()):
