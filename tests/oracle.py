@@ -95,6 +95,8 @@ def reduce(values, reduction, weight=None):
         return w * values
     if reduction == "sum":
         return (w * values).sum()
+    if reduction == "per_sample":
+        return np.array([weighted_mean(v, wv) for v, wv in zip(values, w, strict=True)])
     return weighted_mean(values, weight)
 
 

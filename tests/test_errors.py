@@ -171,7 +171,7 @@ CATALOGUE = [
         P4,
         {"reduction": "avg"},
         ValueError,
-        r"reduction='avg' is not one of 'mean', 'sum', 'none'",
+        r"reduction='avg' is not one of 'mean', 'sum', 'none', 'per_sample'",
     ),
     (
         "unknown-weight-type",

@@ -49,8 +49,8 @@ def penalty(dice, log):
 
 
 def reduced_penalty(dice, reduction, weight, log):
-    if reduction == "mean":
-        return penalty(oracle.weighted_mean(dice, weight), log)
+    if reduction in ("mean", "per_sample"):
+        return penalty(oracle.reduce(dice, reduction, weight), log)
     return oracle.reduce(penalty(dice, log), reduction, weight)
 
 
@@ -308,3 +308,32 @@ def test_nan_propagates(eager_backend):
     assert np.isnan(
         eager_backend.to_numpy(xploss.dice_coefficient(nan_true, zeros, smooth_nr=0, smooth_dr=0))
     )
+
+
+@given(case=cases(), log=st.booleans())
+def test_per_sample_reduction_keeps_the_first_surviving_axis(eager_backend, case, log):
+    assume(len(case.result_shape) >= 1)
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    smoothing = {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
+    options = {**common(case), "mask": mask, "weight": weight, "reduction": "per_sample"}
+    result = xploss.bce_dice_loss(y_true, y_pred, **options, **smoothing, log_dice=log)
+    bce = oracle.bce(
+        case.dense_true, case.y_pred, case.axes, case.from_logits, case.class_axis, case.mask
+    )
+    expected = oracle.reduce(bce, "per_sample", case.weight) + reduced_penalty(
+        expected_dice(case), "per_sample", case.weight, log
+    )
+    assert eager_backend.to_numpy(result).shape == (case.result_shape[0],)
+    check(eager_backend, result, expected, case.dtype)
+    rate = xploss.true_positive_rate(y_true, y_pred, **options)
+    expected = oracle.reduce(
+        oracle.tpr(case.dense_true, case.probabilities, case.axes, 0.5, mask=case.mask),
+        "per_sample",
+        case.weight,
+    )
+    check(eager_backend, rate, expected, case.dtype)
+
+
+def test_per_sample_needs_a_surviving_axis():
+    with pytest.raises(ValueError, match="reduction='per_sample' keeps the first axis"):
+        xploss.dice_loss(np.ones((2, 3)), np.ones((2, 3)), reduction="per_sample")

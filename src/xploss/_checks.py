@@ -16,7 +16,7 @@ from xploss._namespace import Array, Namespace
 
 Shape = tuple[int | None, ...]
 
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none", "per_sample")
 WEIGHT_TYPES = ("square", "simple", "uniform")
 ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
 

@@ -94,7 +94,9 @@ def dice_coefficient(
         mask: removes the elements where it is 0 from every sum.
         zero_division: the Dice where the denominator is exactly 0 (both smoothings 0, empty
             target and prediction).
-        reduction: ``"mean"``, ``"sum"`` or ``"none"`` over the per-element Dice.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` over the per-element Dice, or
+            ``"per_sample"``: the mean over every surviving axis but the first (one value per
+            sample, what Keras' ``sample_weight`` expects).
         all_reduce: a callable that sums the statistics over devices before the ratio.
 
     Returns:

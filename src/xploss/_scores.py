@@ -74,21 +74,30 @@ def generalized_dice_score(
 
 
 def reduce(values: Array, *, weight: Array | None, reduction: str, xp: Namespace) -> Array:
-    """Combine per-element values: ``"none"``, ``"sum"`` or the weighted mean ``Σw·v / Σw``.
+    """Combine per-element values: ``"none"``, ``"sum"``, or the weighted mean ``Σw·v / Σw``
+    over everything (``"mean"``) or over every axis but the first (``"per_sample"``).
 
     The weighted mean of all-zero weights is 0 (there is nothing to average).
     """
+    axes = None
+    if reduction == "per_sample":
+        if values.ndim == 0:
+            raise ValueError(
+                "reduction='per_sample' keeps the first axis that survives axis (the batch), "
+                "but axis reduced every axis; leave the batch axis out of axis."
+            )
+        axes = tuple(range(1, values.ndim))
     if weight is None:
         if reduction == "none":
             return values
-        return xp.sum(values) if reduction == "sum" else xp.mean(values)
+        return xp.sum(values) if reduction == "sum" else xp.mean(values, axis=axes)
     weighted = weight * values
     if reduction == "none":
         return weighted
     if reduction == "sum":
         return xp.sum(weighted)
-    total_weight = xp.sum(weight * xp.ones_like(values))
-    return safe_divide(xp.sum(weighted), total_weight, 0.0, xp)
+    total_weight = xp.sum(weight * xp.ones_like(values), axis=axes)
+    return safe_divide(xp.sum(weighted, axis=axes), total_weight, 0.0, xp)
 
 
 def dice_penalty(dice: Array, *, log: bool, xp: Namespace) -> Array:
@@ -103,10 +112,11 @@ def reduced_dice_penalty(
 ) -> Array:
     """The Dice term of a loss after the reduction.
 
-    ``"mean"`` takes the penalty of the (weighted) mean Dice: ``-log(mean D)`` for the log form, as
-    the Keras ``bce_dice`` it replaces does; ``1 - mean D`` equals ``mean(1 - D)``. ``"none"`` and
-    ``"sum"`` take the penalty per element.
+    ``"mean"`` and ``"per_sample"`` take the penalty of the (weighted) mean Dice: ``-log(mean D)``
+    for the log form, as the Keras ``bce_dice`` it replaces does; ``1 - mean D`` equals
+    ``mean(1 - D)``. ``"none"`` and ``"sum"`` take the penalty per element.
     """
-    if reduction == "mean":
-        return dice_penalty(reduce(dice, weight=weight, reduction="mean", xp=xp), log=log, xp=xp)
+    if reduction in ("mean", "per_sample"):
+        mean = reduce(dice, weight=weight, reduction=reduction, xp=xp)
+        return dice_penalty(mean, log=log, xp=xp)
     return reduce(dice_penalty(dice, log=log, xp=xp), weight=weight, reduction=reduction, xp=xp)
