@@ -56,3 +56,8 @@ def eager_backend(request: pytest.FixtureRequest) -> backends.Backend:
 def autodiff_backend(request: pytest.FixtureRequest) -> backends.Backend:
     """Every backend that differentiates (torch, JAX and TensorFlow, eager and compiled)."""
     return _load(request.param)
+
+
+# Run by test_keras.py in one process per Keras backend, never collected here (nor imported for
+# doctests, which would import Keras on the default backend).
+collect_ignore = ["keras_checks.py"]

@@ -1,0 +1,40 @@
+"""JAX adapter: a ``psum`` all-reduce for named axes, and Flax NNX metrics.
+
+The functional API needs no adapter under JAX: it is pure, takes its options as Python values
+(static under ``jax.jit``) and runs under ``jit``, ``grad``, ``vmap`` and ``checkpoint``. This
+module adds what collectives and stateful evaluation need. Flax is imported only by the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from xploss._statistics import OverlapStats
+
+__all__ = ["all_reduce"]  # and, importing Flax on first use, DiceCoefficient, TruePositiveRate
+
+
+def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], OverlapStats]:
+    """The callable that sums the statistics over the named mapped axis (``jax.lax.psum``).
+
+    Inside ``shard_map``, ``pmap`` or ``vmap(..., axis_name=...)``, pass
+    ``all_reduce=xploss.jax.all_reduce("batch")`` to get the Dice of the global batch. Plain
+    ``jax.jit`` on sharded arrays needs nothing: the sums already span the global array.
+    """
+
+    def summed(stats: OverlapStats) -> OverlapStats:
+        return OverlapStats(*(jax.lax.psum(s, axis_name) for s in stats))  # type: ignore[no-untyped-call]
+
+    return summed
+
+
+def __getattr__(name: str) -> Any:
+    # The Flax NNX metrics import Flax, an optional dependency, only when asked for.
+    if name in ("DiceCoefficient", "TruePositiveRate"):
+        from xploss import _flax_metrics
+
+        return getattr(_flax_metrics, name)
+    raise AttributeError(f"module 'xploss.jax' has no attribute {name!r}")
