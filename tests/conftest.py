@@ -58,6 +58,6 @@ def autodiff_backend(request: pytest.FixtureRequest) -> backends.Backend:
     return _load(request.param)
 
 
-# Run by test_keras.py in one process per Keras backend, never collected here (nor imported for
-# doctests, which would import Keras on the default backend).
-collect_ignore = ["keras_checks.py"]
+# Programs run in processes of their own by test_keras.py (one per Keras backend) and
+# test_distributed.py (multi-process and multi-device), never collected or imported here.
+collect_ignore = ["keras_checks.py", "distributed"]

@@ -1,0 +1,28 @@
+"""TensorFlow adapter: the all-reduce of the statistics over ``tf.distribute`` replicas.
+
+TensorFlow tensors need no other adapter: the functional API takes them through the private
+TensorFlow namespace, eagerly and inside ``tf.function(jit_compile=True)``.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from xploss._statistics import OverlapStats
+
+__all__ = ["all_reduce"]
+
+
+def all_reduce(stats: OverlapStats) -> OverlapStats:
+    """Sum the statistics over the replicas of the current ``tf.distribute`` replica context.
+
+    Pass ``all_reduce=xploss.tensorflow.all_reduce`` inside ``strategy.run`` (a custom training
+    step) to get the Dice of the global batch; the sum is differentiable, its gradient is the sum
+    of the replicas' gradients. Outside a strategy (one replica) it returns the statistics as
+    they are. Keras' ``fit`` needs nothing: xploss' Keras losses are per sample and its metrics'
+    variables are summed over replicas.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return stats
+    return OverlapStats(*context.all_reduce(tf.distribute.ReduceOp.SUM, list(stats)))

@@ -1,0 +1,76 @@
+"""Two torch processes over gloo on loopback, uneven per-rank batches (3 and 5 images).
+
+Run as ``python -m tests.distributed.torch_gloo OUT_DIR``: each rank trains one step of a small
+DDP model with a global batch Dice (``all_reduce=xt.all_reduce``), updates the metrics on its
+shard, and writes the loss, the averaged parameter gradients and the metric values to OUT_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+import xploss.torch as xt
+
+SHARDS = (slice(0, 3), slice(3, 8))
+
+
+def data() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randn(8, 1, 12, 12, generator=generator, dtype=torch.float64)
+    labels = torch.randint(0, 3, (8, 12, 12), generator=generator)
+    return images, labels
+
+
+def model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Conv2d(1, 3, 3, padding=1).double()
+
+
+def step(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, all_reduce) -> dict:
+    loss_fn = xt.DiceLoss(batch=True, from_logits="softmax", all_reduce=all_reduce)
+    gdl_fn = xt.GeneralizedDiceLoss(batch=True, from_logits="softmax", all_reduce=all_reduce)
+    logits = net(images)
+    loss = loss_fn(logits, labels) + gdl_fn(logits, labels)
+    loss.backward()
+    dice = xt.DiceCoefficient(from_logits="softmax", reduction="none")
+    tpr = xt.TruePositiveRate(from_logits="softmax", average="micro")
+    macro = xt.DiceCoefficient(from_logits="softmax", average="macro")
+    for metric in (dice, tpr, macro):
+        metric.update(logits.detach(), labels)
+    return {
+        "loss": loss.detach().numpy(),
+        "grads": np.concatenate([p.grad.numpy().ravel() for p in net.parameters()]),
+        "dice": dice.compute().numpy(),
+        "tpr": tpr.compute().numpy(),
+        "macro": macro.compute().numpy(),
+    }
+
+
+def worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        images, labels = data()
+        net = torch.nn.parallel.DistributedDataParallel(model())
+        result = step(net, images[SHARDS[rank]], labels[SHARDS[rank]], xt.all_reduce)
+        np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+if __name__ == "__main__":
+    out_dir = sys.argv[1]
+    mp.start_processes(worker, args=(2, free_port(), out_dir), nprocs=2, start_method="spawn")
