@@ -38,6 +38,16 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Timings against native code and the anchors: ``nox -s bench -- --sizes tiny`` for a smoke
+    run. segmentation_models_pytorch is installed without its dependencies (its torchvision does
+    not install beside the pinned CPU torch); only its losses are loaded."""
+    session.install("-e", ".[all,bench]", TORCH)
+    session.install("--no-deps", "segmentation-models-pytorch==0.6.0")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """Every loss and metric on the same example arrays through each installed backend."""
     session.install("-e", BACKENDS, "array-api-strict", TORCH)

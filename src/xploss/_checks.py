@@ -22,7 +22,10 @@ ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "s
 
 
 def shape_of(x: Array) -> Shape:
-    return tuple(None if d is None else int(d) for d in x.shape)
+    shape = tuple(x.shape)
+    if all(type(d) is int for d in shape):
+        return shape
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def _as_int(value: object) -> int | None:
@@ -39,17 +42,12 @@ def normalize_axis(axis: object, shape: Shape, *, name: str = "axis") -> tuple[i
     ndim = len(shape)
     if axis is None:
         return tuple(range(ndim))
-    single = _as_int(axis)
-    if single is not None:
-        entries: list[object] = [axis]
-    elif isinstance(axis, (tuple, list)):
-        entries = list(axis)
-    else:
+    if _as_int(axis) is None and not isinstance(axis, (tuple, list)):
         raise ValueError(
             f"{name}={axis!r} is not an axis: use None (every axis), an int or a tuple of ints, "
             f"for an input of shape {shape} (rank {ndim})."
         )
-    ints = [_as_int(a) for a in entries]
+    ints = [_as_int(a) for a in (axis if isinstance(axis, (tuple, list)) else [axis])]
     if any(i is None for i in ints):
         raise ValueError(
             f"{name}={axis!r} must hold integers only, for an input of shape {shape} "

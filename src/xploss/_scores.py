@@ -28,6 +28,8 @@ def dice_score(
     """``(2·tp + smooth_nr) / (Σy + Σp + smooth_dr)``."""
     numerator = 2 * stats.tp + smooth_nr
     denominator = stats.sum_true + stats.sum_pred + smooth_dr
+    if smooth_dr > 0:  # sums of values in [0, 1] cannot cancel it: no 0/0 to guard
+        return numerator / denominator
     return safe_divide(numerator, denominator, zero_division, xp)
 
 

@@ -1,0 +1,34 @@
+"""The benchmark still runs (tiny sizes, one repeat): a smoke test, with no timing assertion."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--sizes",
+        "tiny",
+        "--repeats",
+        "1",
+        "--budget",
+        "0.001",
+        "--out",
+        str(tmp_path),
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    frameworks = {g["framework"] for g in results["groups"]}
+    assert {"numpy", "torch", "jax", "tensorflow"} <= frameworks
+    assert all("xploss" in "".join(g["timings"]) for g in results["groups"])
+    assert "| torch | eager | fwd+bwd |" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "ratios.png").stat().st_size > 1000
