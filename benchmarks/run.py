@@ -155,6 +155,67 @@ def torch_anchor_cases(shape) -> dict[str, Callable[[], Any]]:
     return {k: run(f) for k, f in impls.items()}
 
 
+def torch_variant_cases(shape, *, sparse: bool, dtype: str) -> dict[str, Callable[[], Any]]:
+    """Eager forward + backward with class-index targets (``sparse``) or bfloat16 inputs."""
+    import torch
+
+    import xploss.torch as xt
+
+    target_np, probs_np = make_inputs(shape)
+    probs = torch.from_numpy(probs_np).to(getattr(torch, dtype)).requires_grad_(True)
+    labels = torch.from_numpy(target_np.argmax(1))
+    target = torch.from_numpy(target_np).to(probs.dtype)
+    classes, dims = shape[1], tuple(range(2, len(shape)))
+
+    def native(p, y):
+        if sparse:
+            y = torch.nn.functional.one_hot(y, classes).movedim(-1, 1).to(p.dtype)
+        intersection = (p * y).sum(dims)
+        total = p.sum(dims) + y.sum(dims)
+        return 1 - ((2 * intersection + SMOOTH) / (total + SMOOTH)).mean()
+
+    impls: dict[str, Callable] = {"xploss": xt.DiceLoss(), "native": native}
+    if importlib.util.find_spec("monai") is not None:
+        from monai.losses import DiceLoss
+
+        if sparse:
+            monai = DiceLoss(to_onehot_y=True)
+            impls["MONAI DiceLoss"] = lambda p, y: monai(p, y[:, None])
+        else:
+            impls["MONAI DiceLoss"] = DiceLoss()
+    y = labels if sparse else target
+
+    def run(f):
+        def call():
+            f(probs, y).backward()
+
+        return call
+
+    return {k: run(f) for k, f in impls.items()}
+
+
+def jax_sparse_cases(shape) -> dict[str, Callable[[], Any]]:
+    """Jitted forward + backward with class-index targets."""
+    import jax
+    import jax.numpy as jnp
+
+    channels_last = (0, *range(2, len(shape)), 1)
+    target_np, probs_np = make_inputs(shape)
+    labels = jnp.asarray(target_np.argmax(1))
+    probs = jnp.asarray(np.transpose(probs_np, channels_last))
+    dims = tuple(range(1, len(shape) - 1))
+
+    def native(y, p):
+        onehot = jax.nn.one_hot(y, shape[1], dtype=p.dtype)
+        intersection = jnp.sum(p * onehot, axis=dims)
+        total = jnp.sum(p, axis=dims) + jnp.sum(onehot, axis=dims)
+        return 1 - jnp.mean((2 * intersection + SMOOTH) / (total + SMOOTH))
+
+    impls = {"xploss": lambda y, p: xploss.dice_loss(y, p, axis=dims), "native": native}
+    compiled = {k: jax.jit(jax.grad(f, argnums=1)) for k, f in impls.items()}
+    return {k: (lambda f=f: jax.block_until_ready(f(labels, probs))) for k, f in compiled.items()}
+
+
 def load_smp_dice() -> Any:
     """segmentation_models_pytorch's DiceLoss without its package __init__, which imports
     torchvision (not installable beside the pinned CPU torch)."""
@@ -331,6 +392,17 @@ def run(sizes: str, repeats: int, budget: float) -> dict:
                     shape,
                     torch_anchor_cases(shape),
                 )
+            sparse = shape[1] > 1
+            record(
+                "torch",
+                "eager",
+                "fwd+bwd",
+                workload + (" sparse labels" if sparse else " bfloat16"),
+                shape,
+                torch_variant_cases(
+                    shape, sparse=sparse, dtype="float32" if sparse else "bfloat16"
+                ),
+            )
         if available("jax"):
             for compiled in (False, True):
                 for backward in (False, True):
@@ -342,6 +414,15 @@ def run(sizes: str, repeats: int, budget: float) -> dict:
                         shape,
                         jax_cases(shape, compiled, backward),
                     )
+            if shape[1] > 1:
+                record(
+                    "jax",
+                    "jit",
+                    "fwd+bwd",
+                    workload + " sparse labels",
+                    shape,
+                    jax_sparse_cases(shape),
+                )
         if available("tensorflow") and available("keras"):
             for compiled in (False, True):
                 for backward in (False, True):
