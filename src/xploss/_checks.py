@@ -40,8 +40,21 @@ def _as_int(value: object) -> int | None:
 def normalize_axis(axis: object, shape: Shape, *, name: str = "axis") -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints, with NumPy's rules for ``sum``."""
     ndim = len(shape)
+    # The usual spellings in a training loop take no more than a comparison or two (no cache: a
+    # dict filled while torch.compile traces would become a guard and cause recompilations).
     if axis is None:
         return tuple(range(ndim))
+    if (
+        type(axis) is tuple
+        and all(type(a) is int and 0 <= a < ndim for a in axis)
+        and axis == tuple(sorted(set(axis)))
+    ):
+        return axis
+    return _normalize_axis(axis, shape, name)
+
+
+def _normalize_axis(axis: object, shape: Shape, name: str) -> tuple[int, ...]:
+    ndim = len(shape)
     if _as_int(axis) is None and not isinstance(axis, (tuple, list)):
         raise ValueError(
             f"{name}={axis!r} is not an axis: use None (every axis), an int or a tuple of ints, "
@@ -141,16 +154,27 @@ def check_callable(value: object, name: str) -> Callable[..., Any] | None:
     return value
 
 
+def dtype_kind(dtype: object, xp: Namespace) -> str | None:
+    """``"real floating"``, ``"bool"`` or ``"integral"``; ``None`` for any other dtype.
+
+    One ``isdtype`` call per kind, most common first: the tuple form is slower in some namespaces.
+    """
+    for kind in ("real floating", "bool", "integral"):
+        try:
+            if xp.isdtype(dtype, kind):
+                return kind
+        except (TypeError, ValueError):  # dtypes outside the standard (strings, objects)
+            return None
+    return None
+
+
 def check_dtypes(xp: Namespace, **arrays: Array | None) -> None:
     """``y_pred`` floating; ``y_true``, ``mask`` and ``weight`` bool, integer or floating."""
     for name, x in arrays.items():
         if x is None:
             continue
-        kinds = ("real floating",) if name == "y_pred" else ("bool", "integral", "real floating")
-        try:
-            ok = xp.isdtype(x.dtype, kinds)
-        except (TypeError, ValueError):  # dtypes outside the standard (strings, objects)
-            ok = False
+        kind = dtype_kind(x.dtype, xp)
+        ok = kind == "real floating" if name == "y_pred" else kind is not None
         if not ok:
             wanted = "a floating dtype" if name == "y_pred" else "a bool, integer or floating dtype"
             hint = " (probabilities or logits)" if name == "y_pred" else ""
@@ -160,9 +184,9 @@ def check_dtypes(xp: Namespace, **arrays: Array | None) -> None:
 def check_label_shapes(y_true: Array, y_pred: Array, xp: Namespace) -> bool:
     """Whether ``y_true`` holds sparse class indices (``y_pred`` without its class axis)."""
     true_shape, pred_shape = shape_of(y_true), shape_of(y_pred)
-    if _same_shape(true_shape, pred_shape):
+    if true_shape == pred_shape or _same_shape(true_shape, pred_shape):
         return False
-    if len(true_shape) == len(pred_shape) - 1 and xp.isdtype(y_true.dtype, "integral"):
+    if len(true_shape) == len(pred_shape) - 1 and dtype_kind(y_true.dtype, xp) == "integral":
         return True
     raise ValueError(
         f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: y_true must "
@@ -217,3 +241,24 @@ def check_weight_values(weight: object) -> None:
         number = check_real(v, "weight")
         if not (number >= 0 and math.isfinite(number)):
             raise ValueError(f"weight must hold finite values >= 0, got {weight!r}.")
+
+
+def check_positive(value: object, name: str) -> float:
+    number = check_real(value, name)
+    if not (number > 0 and math.isfinite(number)):
+        raise ValueError(f"{name}={value!r} must be a finite number > 0.")
+    return number
+
+
+def check_tversky_weights(alpha: object, beta: object) -> tuple[float, float]:
+    """The Tversky weights of the false positives (``alpha``) and false negatives (``beta``)."""
+    fp_weight = check_nonnegative(alpha, "alpha")
+    fn_weight = check_nonnegative(beta, "beta")
+    if fp_weight == 0 and fn_weight == 0:
+        raise ValueError(
+            "alpha=0 and beta=0 weigh neither false positives nor false negatives: the "
+            "Tversky index (tp + smooth_nr) / (tp + smooth_dr) would ignore every error. "
+            "Give at least one of them a positive weight (alpha weighs false positives, beta "
+            "false negatives; alpha = beta = 0.5 is Dice, alpha = beta = 1 is Jaccard)."
+        )
+    return fp_weight, fn_weight
