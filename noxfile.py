@@ -9,7 +9,6 @@ nox.options.reuse_existing_virtualenvs = True
 
 # The CPU build of PyTorch; an unpinned torch pulls a multi-GB CUDA build.
 TORCH = "torch==2.13.0"
-BACKENDS = ".[all]"
 
 
 @nox.session
@@ -49,6 +48,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Every loss and metric on the same example arrays through each installed backend."""
-    session.install("-e", BACKENDS, "array-api-strict", TORCH)
+    """BCE-Dice training on generated shapes in PyTorch, Flax NNX and Keras, with a progress bar
+    per epoch and a PNG of the curves and predictions (``demo-output/``); then every loss on the
+    same example arrays through each backend. ``nox -s demo -- --help`` lists the options."""
+    session.install("-e", ".[all,demo]", TORCH)
     session.run("python", "-m", "xploss.demo", *session.posargs)
