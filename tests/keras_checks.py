@@ -18,6 +18,7 @@ import pytest
 
 import xploss
 import xploss.keras as xk
+from tests import oracle
 
 BACKEND = keras.backend.backend()
 RNG = np.random.default_rng(0)
@@ -78,6 +79,63 @@ def test_losses_equal_the_functional_api():
     )
 
 
+def test_overlap_losses_equal_the_functional_api():
+    labels = RNG.integers(0, 3, (4, 8, 8))
+    logits = RNG.normal(size=(4, 8, 8, 3)).astype("float32")
+    soft = (0.9 * np.eye(3)[labels] + 0.1 / 3).astype("float32")  # label smoothing
+    common = {"axis": (1, 2, 3), "from_logits": "softmax", "reduction": "per_sample"}
+    cases = [
+        (xk.JaccardLoss(from_logits="softmax"), xploss.jaccard_loss, {}),
+        (
+            xk.JaccardLoss(from_logits="softmax", soft_label=True, log=True),
+            xploss.jaccard_loss,
+            {"soft_label": True, "log": True},
+        ),
+        (
+            xk.TverskyLoss(from_logits="softmax", alpha=0.3, beta=0.7, soft_label=True),
+            xploss.tversky_loss,
+            {"alpha": 0.3, "beta": 0.7, "soft_label": True},
+        ),
+        (
+            xk.FocalTverskyLoss(from_logits="softmax", gamma=2.0),
+            xploss.focal_tversky_loss,
+            {"gamma": 2.0},
+        ),
+        (
+            xk.DiceLoss(from_logits="softmax", soft_label=True),
+            xploss.dice_loss,
+            {"soft_label": True},
+        ),
+    ]
+    for loss, function, options in cases:
+        expected = function(soft, logits, **common, **options)
+        np.testing.assert_allclose(float(loss(soft, logits)), expected.mean(), rtol=1e-6)
+    per_class = xk.TverskyLoss(axis=(1, 2), from_logits="softmax", class_weight=(1.0, 2.0, 0.0))
+    expected = xploss.tversky_loss(
+        labels, logits, axis=(1, 2), from_logits="softmax", weight=(1, 2, 0), reduction="none"
+    )
+    np.testing.assert_allclose(
+        float(per_class(labels.astype("float32"), logits)),
+        expected.sum(axis=1).mean() / 3,
+        rtol=1e-6,
+    )
+
+
+def test_keras_tversky_has_alpha_and_beta_swapped():
+    """keras.losses.Tversky(alpha=a, beta=b) weighs the false negatives by a (keras-team/keras
+    #23333, fixed in 3.16): it is xploss.tversky_loss(alpha=b, beta=a) with Keras' epsilon."""
+    y = np.array([[1.0, 0.0], [1.0, 1.0]], dtype="float32")  # formulas.md C1
+    p = np.array([[0.9, 0.2], [0.6, 0.3]], dtype="float32")
+    theirs = float(keras.losses.Tversky(alpha=0.3, beta=0.7)(y, p))
+    version = tuple(int(v) for v in keras.__version__.split(".")[:2])
+    fp_weight, fn_weight = (0.7, 0.3) if version < (3, 16) else (0.3, 0.7)
+    ours = xploss.tversky_loss(y, p, alpha=fp_weight, beta=fn_weight, smooth_nr=0.0, smooth_dr=1e-7)
+    np.testing.assert_allclose(theirs, float(ours), rtol=1e-6)
+    assert abs(float(ours) - 1 / 3) > 0.1  # C1 with alpha on FP is 1/3; swapped it is 5/23
+    if version < (3, 16):
+        np.testing.assert_allclose(theirs, 5 / 23, rtol=1e-6)
+
+
 def test_sample_weight_per_sample_acts_as_keras_documents():
     y = (RNG.random((4, 8, 8, 1)) > 0.5).astype("float32")
     p = RNG.random((4, 8, 8, 1)).astype("float32")
@@ -131,6 +189,38 @@ def test_metrics_accumulate_dataset_values():
     np.testing.assert_allclose(float(per_class.result()), expected, rtol=1e-6)
     dice.reset_state()
     assert float(dice.result()) == 1.0  # nothing seen: 0/0 is zero_division
+
+
+def test_jaccard_index_and_precision_accumulate_dataset_values():
+    y = (RNG.random((6, 8, 8, 1)) > 0.6).astype("float32")
+    p = RNG.random((6, 8, 8, 1)).astype("float32")
+    iou, precision = xk.JaccardIndex(), xk.Precision()
+    for rows in (slice(0, 1), slice(1, 4), slice(4, 6)):
+        iou.update_state(y[rows], p[rows])
+        precision.update_state(y[rows], p[rows])
+    hard = (p > 0.5).astype("float64")
+    axes = (0, 1, 2, 3)
+    np.testing.assert_allclose(float(iou.result()), oracle.jaccard(y, hard, axes, 0, 0), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(precision.result()), oracle.precision(y, p, axes, 0.5), rtol=1e-6
+    )
+    per_class = xk.JaccardIndex(num_classes=3, from_logits="softmax")
+    labels = RNG.integers(0, 3, (6, 8, 8))
+    logits = RNG.normal(size=(6, 8, 8, 3)).astype("float32") * 3
+    per_class.update_state(labels[:2], logits[:2])
+    per_class.update_state(labels[2:], logits[2:])
+    expected = xploss.jaccard_index(
+        labels,
+        logits,
+        axis=(0, 1, 2),
+        from_logits="softmax",
+        threshold=0.5,
+        smooth_nr=0,
+        smooth_dr=0,
+    )
+    np.testing.assert_allclose(float(per_class.result()), expected, rtol=1e-6)
+    precision.reset_state()
+    assert float(precision.result()) == 0.0  # nothing predicted: zero_division
 
 
 def test_seed_binary_unet_trains_to_validation_dice_above_0_9(tmp_path):
@@ -245,6 +335,12 @@ def test_serialization_round_trip_of_every_class():
         xk.GeneralizedDiceLoss(weight_type="simple", class_axis=1),
         xk.DiceCoefficient(num_classes=3, threshold=None),
         xk.TruePositiveRate(from_logits="softmax", zero_division=float("nan")),
+        xk.DiceLoss(soft_label=True),
+        xk.JaccardLoss(axis=(1, 2), soft_label=True, log=True, smooth_nr=0.5),
+        xk.TverskyLoss(alpha=0.2, beta=0.8, class_weight=(1.0, 2.0), from_logits="softmax"),
+        xk.FocalTverskyLoss(gamma=1.5, soft_label=True, name="ftl"),
+        xk.JaccardIndex(num_classes=2, zero_division=0.0),
+        xk.Precision(threshold=0.3, name="ppv"),
     ]
     for obj in objects:
         config = keras.saving.serialize_keras_object(obj)
@@ -254,3 +350,28 @@ def test_serialization_round_trip_of_every_class():
         assert a.keys() == b.keys()
         for key in a:
             assert a[key] == b[key] or (a[key] != a[key] and b[key] != b[key]), key
+    assert xk.FocalTverskyLoss().get_config()["name"] == "focal_tversky_loss"
+    assert xk.JaccardIndex().name == "jaccard_index" and xk.Precision().name == "precision"
+
+
+def test_model_with_the_new_losses_and_metrics_saves_and_reloads(tmp_path):
+    keras.utils.set_random_seed(0)
+    images, labels = discs(16, seed=5)
+    inputs = keras.Input((32, 32, 1))
+    outputs = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer="adam",
+        loss=xk.FocalTverskyLoss(soft_label=True),
+        metrics=[xk.JaccardIndex(), xk.Precision()],
+    )
+    target = labels[..., None].astype("float32")
+    model.fit(images, target, batch_size=8, epochs=1, verbose=0)
+    before = model.evaluate(images, target, verbose=0, return_dict=True)
+    path = str(tmp_path / "tversky.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    assert type(reloaded.loss) is xk.FocalTverskyLoss and reloaded.loss.soft_label
+    after = reloaded.evaluate(images, target, verbose=0, return_dict=True)
+    for key in ("loss", "jaccard_index", "precision"):
+        np.testing.assert_allclose(after[key], before[key], rtol=1e-5, err_msg=key)

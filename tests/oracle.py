@@ -69,15 +69,81 @@ def ratio(num, den, empty):
         return np.where(den == 0, empty, num / np.where(den == 0, 1.0, den))
 
 
-def dice(y, p, axes, smooth_nr, smooth_dr, *, squared=False, mask=None, zero_division=1.0):
+def confusion(y, p, axes, *, soft_label=False, mask=None):
+    """Soft TP, FP and FN from their elementwise definitions: ``y·p``, ``(1 - y)·p`` and
+    ``y·(1 - p)``; with ``soft_label`` the fuzzy-set ones ``min(y, p)``, ``max(p - y, 0)`` and
+    ``max(y - p, 0)`` (Wang et al. 2023)."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    if soft_label:
+        terms = (np.minimum(y, p), np.maximum(p - y, 0.0), np.maximum(y - p, 0.0))
+    else:
+        terms = (y * p, (1 - y) * p, y * (1 - p))
+    m = np.ones_like(p) if mask is None else np.broadcast_to(np.asarray(mask, np.float64), p.shape)
+    return tuple(flatten_reduced(t * m, axes).sum(-1) for t in terms)
+
+
+def dice(
+    y,
+    p,
+    axes,
+    smooth_nr,
+    smooth_dr,
+    *,
+    squared=False,
+    soft_label=False,
+    mask=None,
+    zero_division=1.0,
+):
+    if soft_label and not squared:  # with squared, soft labels change nothing
+        tp, fp, fn = confusion(y, p, axes, soft_label=True, mask=mask)
+        return ratio(2 * tp + smooth_nr, 2 * tp + fp + fn + smooth_dr, zero_division)
     tp, st, sp = stats(y, p, axes, squared=squared, mask=mask)
     return ratio(2 * tp + smooth_nr, st + sp + smooth_dr, zero_division)
+
+
+def jaccard(
+    y,
+    p,
+    axes,
+    smooth_nr,
+    smooth_dr,
+    *,
+    squared=False,
+    soft_label=False,
+    mask=None,
+    zero_division=1.0,
+):
+    """Intersection over union; with ``squared`` the Tanimoto form ``Σyp / (Σy² + Σp² - Σyp)``."""
+    if squared:
+        tp, st, sp = stats(y, p, axes, squared=True, mask=mask)
+        return ratio(tp + smooth_nr, st + sp - tp + smooth_dr, zero_division)
+    tp, fp, fn = confusion(y, p, axes, soft_label=soft_label, mask=mask)
+    return ratio(tp + smooth_nr, tp + fp + fn + smooth_dr, zero_division)
+
+
+def tversky(
+    y, p, axes, alpha, beta, smooth_nr, smooth_dr, *, soft_label=False, mask=None, zero_division=1.0
+):
+    """Tversky's index with alpha on the false positives and beta on the false negatives."""
+    tp, fp, fn = confusion(y, p, axes, soft_label=soft_label, mask=mask)
+    return ratio(tp + smooth_nr, tp + alpha * fp + beta * fn + smooth_dr, zero_division)
+
+
+def focal(score, gamma):
+    """Abraham and Khan's ``(1 - S)^gamma``, with ``1 - S`` floored at 0."""
+    return np.maximum(1 - np.asarray(score, np.float64), 0.0) ** gamma
 
 
 def tpr(y, p, axes, threshold, *, mask=None, zero_division=0.0):
     hard = p if threshold is None else (p > threshold).astype(np.float64)
     tp, st, _ = stats(y, hard, axes, mask=mask)
     return ratio(tp, st, zero_division)
+
+
+def precision(y, p, axes, threshold, *, mask=None, zero_division=0.0):
+    hard = p if threshold is None else (p > threshold).astype(np.float64)
+    tp, fp, _ = confusion(y, hard, axes, mask=mask)
+    return ratio(tp, tp + fp, zero_division)
 
 
 def weighted_mean(values, weight=None):

@@ -35,13 +35,24 @@ FUNCTIONS = [
     xploss.bce_dice_loss,
     xploss.generalized_dice_loss,
     xploss.true_positive_rate,
+    xploss.jaccard_index,
+    xploss.jaccard_loss,
+    xploss.tversky_loss,
+    xploss.focal_tversky_loss,
+    xploss.precision,
 ]
 DIFFERENTIABLE = [
     xploss.dice_loss,
     xploss.binary_cross_entropy,
     xploss.bce_dice_loss,
     xploss.generalized_dice_loss,
+    xploss.jaccard_loss,
+    xploss.tversky_loss,
 ]
+# (1 - S)^0.75 has no bounded second derivative near S = 1, where a central difference of width
+# 1e-6 is not accurate to 1e-5: the focal loss is checked for finite gradients only (and against
+# analytic gradients in test_gradients.py).
+FINITE_GRADIENTS = [*DIFFERENTIABLE, xploss.focal_tversky_loss]
 
 
 def names_used_by_the_core() -> set[str]:
@@ -251,6 +262,48 @@ def test_compiled_losses_match_oracle(compiled_backend, case, log):
 
 
 @COMPILED
+@given(
+    case=cases(),
+    soft_label=st.booleans(),
+    weights=st.sampled_from([(0.3, 0.7), (1.0, 0.5)]),
+    gamma=st.sampled_from([0.75, 2.0]),
+)
+def test_compiled_overlap_losses_and_metrics_match_oracle(
+    compiled_backend, case, soft_label, weights, gamma
+):
+    y_true, y_pred, mask, weight = to_backend(compiled_backend, case)
+    smoothing = {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
+    options = {**common(case), **smoothing, "mask": mask, "weight": weight}
+    alpha, beta = weights
+    oracle_options = {**smoothing, "soft_label": soft_label, "mask": case.mask}
+    y, p, axes = case.dense_true, case.probabilities, case.axes
+    jaccard = oracle.jaccard(y, p, axes, **oracle_options)
+    tversky = oracle.tversky(y, p, axes, alpha, beta, **oracle_options)
+    expected = {
+        xploss.jaccard_loss: 1 - oracle.weighted_mean(jaccard, case.weight),
+        xploss.jaccard_index: oracle.weighted_mean(jaccard, case.weight),
+        xploss.tversky_loss: 1 - oracle.weighted_mean(tversky, case.weight),
+        xploss.focal_tversky_loss: oracle.weighted_mean(oracle.focal(tversky, gamma), case.weight),
+    }
+    extra = {
+        xploss.tversky_loss: {"alpha": alpha, "beta": beta},
+        xploss.focal_tversky_loss: {"alpha": alpha, "beta": beta, "gamma": gamma},
+    }
+    for fn, want in expected.items():
+        result = compiled_backend.call(
+            fn, y_true, y_pred, **options, soft_label=soft_label, **extra.get(fn, {})
+        )
+        np.testing.assert_allclose(
+            compiled_backend.to_numpy(result), want, **tolerance(case.dtype), err_msg=fn.__name__
+        )
+    precision = compiled_backend.call(
+        xploss.precision, y_true, y_pred, **common(case), mask=mask, weight=weight
+    )
+    want = oracle.weighted_mean(oracle.precision(y, p, axes, 0.5, mask=case.mask), case.weight)
+    np.testing.assert_allclose(compiled_backend.to_numpy(precision), want, **tolerance(case.dtype))
+
+
+@COMPILED
 @given(case=cases(keep_class_axis=True, allow_weight=False))
 def test_compiled_metrics_and_generalized_dice_match_oracle(compiled_backend, case):
     y_true, y_pred, mask, _ = to_backend(compiled_backend, case)
@@ -336,14 +389,21 @@ def test_gradients_agree_across_frameworks_and_with_finite_differences(case, fn)
 
 
 @settings(max_examples=25, deadline=None)
-@given(case=cases(), fn=st.sampled_from(DIFFERENTIABLE), log=st.booleans())
-def test_gradients_are_finite_for_valid_inputs(case, fn, log):
+@given(
+    case=cases(),
+    fn=st.sampled_from(FINITE_GRADIENTS),
+    log=st.booleans(),
+    soft_label=st.booleans(),
+)
+def test_gradients_are_finite_for_valid_inputs(case, fn, log, soft_label):
     """Empty and full masks, probabilities of exactly 0 and 1, logits, no smoothing at all."""
     options = {**common(case)}
     if fn is not xploss.binary_cross_entropy:
         options.update(smooth_nr=case.smooth_nr, smooth_dr=case.smooth_dr)
-    if fn is xploss.dice_loss:
+    if fn in (xploss.dice_loss, xploss.jaccard_loss):
         options["log"] = log
+    if fn not in (xploss.binary_cross_entropy, xploss.bce_dice_loss, xploss.generalized_dice_loss):
+        options["soft_label"] = soft_label
     for backend in _eager_autodiff_backends():
         mask = None if case.mask is None else backend.asarray(case.mask)
         y_true, y_pred = backend.asarray(case.y_true), backend.asarray(case.y_pred)

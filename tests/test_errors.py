@@ -23,6 +23,11 @@ ALL_FUNCTIONS = [
     xploss.binary_cross_entropy,
     xploss.generalized_dice_loss,
     xploss.overlap_stats,
+    xploss.jaccard_index,
+    xploss.jaccard_loss,
+    xploss.tversky_loss,
+    xploss.focal_tversky_loss,
+    xploss.precision,
 ]
 WITH_REDUCTION = [f for f in ALL_FUNCTIONS if f is not xploss.overlap_stats]
 WITH_SMOOTHING = [
@@ -30,7 +35,12 @@ WITH_SMOOTHING = [
     xploss.dice_loss,
     xploss.bce_dice_loss,
     xploss.generalized_dice_loss,
+    xploss.jaccard_index,
+    xploss.jaccard_loss,
+    xploss.tversky_loss,
+    xploss.focal_tversky_loss,
 ]
+TVERSKY = [xploss.tversky_loss, xploss.focal_tversky_loss]
 WITH_WEIGHT = [f for f in WITH_REDUCTION if f is not xploss.generalized_dice_loss]
 
 # (id, function, y_true, y_pred, options, error type, pattern the message must match)
@@ -283,6 +293,115 @@ CATALOGUE = [
         r"mask of shape \(3, 1\) does not broadcast to y_pred of shape \(4, 4\)",
     ),
     (
+        "tversky-negative-alpha",
+        xploss.tversky_loss,
+        Y4,
+        P4,
+        {"alpha": -0.3},
+        ValueError,
+        r"alpha=-0.3 must be a finite number >= 0",
+    ),
+    (
+        "tversky-infinite-beta",
+        xploss.focal_tversky_loss,
+        Y4,
+        P4,
+        {"beta": float("inf")},
+        ValueError,
+        r"beta=inf must be a finite number >= 0",
+    ),
+    (
+        "tversky-alpha-not-number",
+        xploss.tversky_loss,
+        Y4,
+        P4,
+        {"alpha": "0.3"},
+        TypeError,
+        r"alpha must be a real number, got '0.3'",
+    ),
+    (
+        "tversky-beta-bool",
+        xploss.tversky_loss,
+        Y4,
+        P4,
+        {"beta": True},
+        TypeError,
+        r"beta must be a real number, got True",
+    ),
+    (
+        "tversky-both-zero",
+        xploss.tversky_loss,
+        Y4,
+        P4,
+        {"alpha": 0, "beta": 0.0},
+        ValueError,
+        r"alpha=0 and beta=0 weigh neither false positives nor false negatives.*alpha weighs "
+        r"false positives, beta false negatives",
+    ),
+    (
+        "focal-gamma-zero",
+        xploss.focal_tversky_loss,
+        Y4,
+        P4,
+        {"gamma": 0},
+        ValueError,
+        r"gamma=0 must be a finite number > 0",
+    ),
+    (
+        "focal-gamma-negative",
+        xploss.focal_tversky_loss,
+        Y4,
+        P4,
+        {"gamma": -0.75},
+        ValueError,
+        r"gamma=-0.75 must be a finite number > 0",
+    ),
+    (
+        "focal-gamma-nan",
+        xploss.focal_tversky_loss,
+        Y4,
+        P4,
+        {"gamma": float("nan")},
+        ValueError,
+        r"gamma=nan must be a finite number > 0",
+    ),
+    (
+        "focal-gamma-not-number",
+        xploss.focal_tversky_loss,
+        Y4,
+        P4,
+        {"gamma": None},
+        TypeError,
+        r"gamma must be a real number, got None",
+    ),
+    (
+        "precision-zero-division-not-number",
+        xploss.precision,
+        Y4,
+        P4,
+        {"zero_division": "warn"},
+        TypeError,
+        r"zero_division must be a real number",
+    ),
+    (
+        "jaccard-threshold-not-number",
+        xploss.jaccard_index,
+        Y4,
+        P4,
+        {"threshold": "0.5"},
+        TypeError,
+        r"threshold must be a real number",
+    ),
+    (
+        "tversky-has-no-squared",
+        xploss.tversky_loss,
+        Y4,
+        P4,
+        {"squared": True},
+        TypeError,
+        r"unexpected keyword argument 'squared'",
+    ),
+    (
         "y-true-list",
         xploss.dice_loss,
         Y4.tolist(),
@@ -336,6 +455,15 @@ def test_every_function_checks_smoothing(fn):
 def test_every_function_checks_weights(fn):
     with pytest.raises(ValueError, match=re.escape("weight must hold finite values >= 0")):
         fn(Y4, P4, axis=1, weight=(1.0, float("inf"), 1.0, 1.0))
+
+
+@pytest.mark.parametrize("fn", TVERSKY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", ["alpha", "beta"])
+def test_tversky_weights_are_checked(fn, name):
+    with pytest.raises(ValueError, match=rf"{name}=-1 must be a finite number >= 0"):
+        fn(Y4, P4, **{name: -1})
+    with pytest.raises(TypeError, match=rf"{name} must be a real number, got \[0.5\]"):
+        fn(Y4, P4, **{name: [0.5]})
 
 
 def test_options_are_keyword_only():

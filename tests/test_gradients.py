@@ -14,9 +14,22 @@ import xploss
 C1_TRUE = np.array([[1, 0], [1, 1]], dtype=np.float64)
 C1_PRED = np.array([[0.9, 0.2], [0.6, 0.3]])
 EMPTY = np.zeros((2, 2))
+C8_PRED = np.array([[0.4, 0.0], [0.0, 0.0]])
 C11_LOGITS = np.array([[2.0, -1.0], [0.0, -3.0]])
 S0 = {"smooth_nr": 0, "smooth_dr": 0}
 S1 = {"smooth_nr": 1, "smooth_dr": 1}
+TV37 = {"alpha": 0.3, "beta": 0.7}
+SOFT_TRUE = np.array([[0.5, 1.0]])
+SOFT_PRED = np.array([[0.3, 0.8]])
+
+# C1 by hand: tp = 1.8, union U = 3.2, Tversky denominator T = tp + 0.3·FP + 0.7·FN = 2.7.
+# dJ/dp_j = (y_j·U - tp·(1 - y_j)) / U²: 1/3.2 = 0.3125 on the positives, -1.8/10.24 elsewhere.
+JACCARD_GRADIENT = [[-0.3125, 1.8 / 10.24], [-0.3125, -0.3125]]
+# dS/dp_j = (y_j·T - tp·(y_j + 0.3·(1 - y_j) - 0.7·y_j)) / T²: 8/27 on the positives, -2/27
+# elsewhere.
+TVERSKY_DS = np.array([[8.0, -2.0], [8.0, 8.0]]) / 27
+# d(1 - S)^0.75/dp = -0.75·(1 - S)^(-0.25)·dS/dp with S = 2/3.
+FOCAL_GRADIENT = -0.75 * 3**0.25 * TVERSKY_DS
 
 
 def finite_difference(fn, y_true, y_pred, h=1e-6, **options) -> np.ndarray:
@@ -83,6 +96,26 @@ CASES = [
         {},
         [[-0.277777777778, 0.3125], [-0.416666666667, -0.833333333333]],
     ),
+    ("C4-jaccard-s0", xploss.jaccard_loss, C1_TRUE, C1_PRED, S0, JACCARD_GRADIENT),
+    ("C4-tversky-s0", xploss.tversky_loss, C1_TRUE, C1_PRED, {**S0, **TV37}, -TVERSKY_DS),
+    ("C4-focal-tversky-s0", xploss.focal_tversky_loss, C1_TRUE, C1_PRED, S0, FOCAL_GRADIENT),
+    (
+        "C4-dice-soft-label-hard-target",
+        xploss.dice_loss,
+        C1_TRUE,
+        C1_PRED,
+        {**S0, "soft_label": True},
+        [[-0.256, 0.144], [-0.256, -0.256]],
+    ),
+    # soft labels below the target: d Σmin(y, p)/dp = 1, dD/dp = (2·2.6 - 2.2)/2.6² = 75/169
+    (
+        "soft-dice-soft-label",
+        xploss.dice_loss,
+        SOFT_TRUE,
+        SOFT_PRED,
+        {**S0, "soft_label": True},
+        [[-75 / 169, -75 / 169]],
+    ),
     ("C7-dice-s1", xploss.dice_loss, EMPTY, EMPTY, S1, [[1, 1], [1, 1]]),
     ("C7-vnet-s1", xploss.dice_loss, EMPTY, EMPTY, {**S1, "squared": True}, [[0, 0], [0, 0]]),
     (
@@ -114,10 +147,37 @@ def test_gradient_at_zero_is_one_over_smoothing(autodiff_backend):
     np.testing.assert_allclose(got, np.full((2, 2), 1e5), rtol=1e-9)
 
 
+def test_soft_label_gradient_vanishes_at_the_soft_target(autodiff_backend):
+    """C13: at p = y the soft-label intersection has slope 1/2 (|p - y| has slope 0 at 0), so
+    d(1 - D)/dp = ((Σy + Σp) - 2·tp) / (Σy + Σp)² = 0: the minimum, where the plain Dice's
+    gradient still pushes. Automatic differentiation only: p = y is a kink of Σ min(y, p)."""
+    target = np.array([[0.5, 1.0]])
+    options = {**S0, "soft_label": True}
+    for fn in (xploss.dice_loss, xploss.jaccard_loss):
+        got = gradient(autodiff_backend, fn, target, target, **options)
+        np.testing.assert_allclose(got, np.zeros((1, 2)), atol=1e-12, err_msg=fn.__name__)
+    plain = gradient(autodiff_backend, xploss.dice_loss, target, target, **S0)
+    np.testing.assert_allclose(plain, [[-1 / 18, -7 / 18]], rtol=1e-12)  # -(6y - 2.5)/9
+
+
 @pytest.mark.parametrize(
     ("fn", "y_true", "y_pred", "options"),
     [
         pytest.param(xploss.dice_loss, EMPTY, EMPTY, S0, id="dice-0/0"),
+        pytest.param(xploss.focal_tversky_loss, EMPTY, EMPTY, {}, id="focal-tversky-perfect"),
+        pytest.param(xploss.focal_tversky_loss, C1_TRUE, C1_TRUE, S0, id="focal-perfect-s0"),
+        pytest.param(
+            xploss.focal_tversky_loss, EMPTY, C8_PRED, {"gamma": 0.1}, id="focal-tversky-fp"
+        ),
+        pytest.param(xploss.jaccard_loss, EMPTY, EMPTY, {**S0, "log": True}, id="log-jaccard-0/0"),
+        pytest.param(xploss.tversky_loss, EMPTY, EMPTY, S0, id="tversky-0/0"),
+        pytest.param(
+            xploss.jaccard_loss,
+            SOFT_TRUE,
+            SOFT_TRUE,
+            {"soft_label": True},
+            id="soft-jaccard-at-target",
+        ),
         pytest.param(xploss.dice_loss, EMPTY, EMPTY, {**S0, "log": True}, id="log-dice-0/0"),
         pytest.param(xploss.dice_loss, C1_TRUE, EMPTY, {**S0, "log": True}, id="log-dice-0"),
         pytest.param(

@@ -11,6 +11,7 @@ jnp = pytest.importorskip("jax.numpy")
 
 import xploss  # noqa: E402
 import xploss.jax as xj  # noqa: E402
+from tests import oracle  # noqa: E402
 
 
 def logits_and_labels(seed=0, shape=(4, 8, 8, 3)):
@@ -162,6 +163,67 @@ def test_flax_nnx_metrics_accumulate_in_a_jitted_eval_step():
     )
     metrics.reset()
     assert float(metrics.compute()["dice"]) == 1.0  # nothing seen: 0/0 is zero_division
+
+
+def test_flax_nnx_jaccard_and_precision_in_a_jitted_eval_step():
+    nnx = pytest.importorskip("flax.nnx")
+    logits, labels = logits_and_labels(6, shape=(6, 8, 8, 3))
+    metrics = nnx.MultiMetric(
+        iou=xj.JaccardIndex(num_classes=3, from_logits="softmax"),
+        precision=xj.Precision(from_logits="softmax"),
+    )
+
+    @nnx.jit
+    def eval_step(metrics, logits, labels):
+        metrics.update(logits=logits, labels=labels)
+
+    for rows in (slice(0, 1), slice(1, 6)):
+        eval_step(metrics, logits[rows], labels[rows])
+    result = metrics.compute()
+    options = {"from_logits": "softmax", "threshold": 0.5}
+    iou = xploss.jaccard_index(labels, logits, axis=(0, 1, 2), smooth_nr=0, smooth_dr=0, **options)
+    np.testing.assert_allclose(result["iou"], iou, rtol=1e-6)
+    np.testing.assert_allclose(
+        result["precision"], xploss.precision(labels, logits, **options), rtol=1e-6
+    )
+    hard = np.asarray(jax.nn.softmax(logits) > 0.5, np.float64)
+    onehot = np.eye(3)[np.asarray(labels)]
+    np.testing.assert_allclose(
+        result["precision"], oracle.precision(onehot, hard, (0, 1, 2, 3), None), rtol=1e-6
+    )
+
+
+def test_tversky_losses_under_jit_grad_vmap_and_psum():
+    logits, labels = logits_and_labels(7)
+    onehot = jax.nn.one_hot(labels, 3)
+
+    def loss(z):
+        return xploss.focal_tversky_loss(labels, z, axis=(1, 2), from_logits="softmax")
+
+    eager_grad = jax.grad(loss)(logits)
+    np.testing.assert_allclose(jax.jit(loss)(logits), loss(logits), rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(jax.grad(loss))(logits), eager_grad, rtol=1e-5, atol=1e-8)
+    assert np.all(np.isfinite(eager_grad))
+    per_example = jax.vmap(
+        lambda y, z: xploss.tversky_loss(y, z, alpha=0.3, beta=0.7, soft_label=True)
+    )(onehot, jax.nn.sigmoid(logits))
+    batched = xploss.tversky_loss(
+        onehot,
+        jax.nn.sigmoid(logits),
+        axis=(1, 2, 3),
+        alpha=0.3,
+        beta=0.7,
+        soft_label=True,
+        reduction="none",
+    )
+    np.testing.assert_allclose(per_example, batched, rtol=1e-6)
+    options = {"smooth_nr": 0.0, "smooth_dr": 0.0}
+    per_device = jax.vmap(
+        lambda y, z: xploss.jaccard_index(y, z, all_reduce=xj.all_reduce("batch"), **options),
+        axis_name="batch",
+    )(onehot, jax.nn.sigmoid(logits))
+    global_iou = xploss.jaccard_index(onehot, jax.nn.sigmoid(logits), **options)
+    np.testing.assert_allclose(per_device, jnp.full((4,), global_iou), rtol=1e-6)
 
 
 def discs(n, size=32, seed=0):

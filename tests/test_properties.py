@@ -54,40 +54,218 @@ def reduced_penalty(dice, reduction, weight, log):
     return oracle.reduce(penalty(dice, log), reduction, weight)
 
 
-@given(case=cases(), reduction=REDUCTIONS, squared=st.booleans())
-def test_dice_coefficient_matches_oracle(eager_backend, case, reduction, squared):
+OVERLAP_SCORES = [
+    pytest.param(xploss.dice_coefficient, oracle.dice, id="dice"),
+    pytest.param(xploss.jaccard_index, oracle.jaccard, id="jaccard"),
+]
+OVERLAP_LOSSES = [
+    pytest.param(xploss.dice_loss, oracle.dice, id="dice"),
+    pytest.param(xploss.jaccard_loss, oracle.jaccard, id="jaccard"),
+]
+
+
+@pytest.mark.parametrize(("fn", "score"), OVERLAP_SCORES)
+@given(
+    case=cases(),
+    reduction=REDUCTIONS,
+    squared=st.booleans(),
+    soft_label=st.booleans(),
+    threshold=st.sampled_from([None, None, 0.5]),
+)
+def test_overlap_scores_match_oracle(
+    eager_backend, fn, score, case, reduction, squared, soft_label, threshold
+):
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
-    result = xploss.dice_coefficient(
+    result = fn(
         y_true,
         y_pred,
         **common(case),
         smooth_nr=case.smooth_nr,
         smooth_dr=case.smooth_dr,
         squared=squared,
+        soft_label=soft_label,
+        threshold=threshold,
         mask=mask,
         weight=weight,
         reduction=reduction,
     )
-    expected = oracle.reduce(expected_dice(case, squared=squared), reduction, case.weight)
-    check(eager_backend, result, expected, case.dtype)
+    p = case.probabilities
+    hard = p if threshold is None else (p > threshold).astype(np.float64)
+    expected = score(
+        case.dense_true,
+        hard,
+        case.axes,
+        case.smooth_nr,
+        case.smooth_dr,
+        squared=squared,
+        soft_label=soft_label,
+        mask=case.mask,
+    )
+    check(eager_backend, result, oracle.reduce(expected, reduction, case.weight), case.dtype)
 
 
-@given(case=cases(), reduction=REDUCTIONS, log=st.booleans())
-def test_dice_loss_matches_oracle(eager_backend, case, reduction, log):
+@pytest.mark.parametrize(("fn", "score"), OVERLAP_LOSSES)
+@given(case=cases(), reduction=REDUCTIONS, log=st.booleans(), soft_label=st.booleans())
+def test_overlap_losses_match_oracle(eager_backend, fn, score, case, reduction, log, soft_label):
     y_true, y_pred, mask, weight = to_backend(eager_backend, case)
-    result = xploss.dice_loss(
+    result = fn(
         y_true,
         y_pred,
         **common(case),
         smooth_nr=case.smooth_nr,
         smooth_dr=case.smooth_dr,
+        soft_label=soft_label,
         mask=mask,
         weight=weight,
         reduction=reduction,
         log=log,
     )
-    expected = reduced_penalty(expected_dice(case), reduction, case.weight, log)
+    expected = score(
+        case.dense_true,
+        case.probabilities,
+        case.axes,
+        case.smooth_nr,
+        case.smooth_dr,
+        soft_label=soft_label,
+        mask=case.mask,
+    )
+    check(eager_backend, result, reduced_penalty(expected, reduction, case.weight, log), case.dtype)
+
+
+TVERSKY_WEIGHTS = st.sampled_from(
+    [(0.5, 0.5), (0.3, 0.7), (0.7, 0.3), (0.0, 1.0), (1.0, 0.0), (2.0, 0.5)]
+)
+
+
+def expected_tversky(case: Case, alpha, beta, soft_label):
+    return oracle.tversky(
+        case.dense_true,
+        case.probabilities,
+        case.axes,
+        alpha,
+        beta,
+        case.smooth_nr,
+        case.smooth_dr,
+        soft_label=soft_label,
+        mask=case.mask,
+    )
+
+
+@given(
+    case=cases(),
+    reduction=REDUCTIONS,
+    weights=TVERSKY_WEIGHTS,
+    gamma=st.sampled_from([None, 0.75, 1.0, 2.0]),
+    soft_label=st.booleans(),
+)
+def test_tversky_losses_match_oracle(eager_backend, case, reduction, weights, gamma, soft_label):
+    """``gamma=None`` is ``tversky_loss``; a number is ``focal_tversky_loss``."""
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    alpha, beta = weights
+    options = {
+        **common(case),
+        "alpha": alpha,
+        "beta": beta,
+        "smooth_nr": case.smooth_nr,
+        "smooth_dr": case.smooth_dr,
+        "soft_label": soft_label,
+        "mask": mask,
+        "weight": weight,
+        "reduction": reduction,
+    }
+    score = expected_tversky(case, alpha, beta, soft_label)
+    if gamma is None:
+        result = xploss.tversky_loss(y_true, y_pred, **options)
+        expected = oracle.reduce(1 - score, reduction, case.weight)
+    else:
+        result = xploss.focal_tversky_loss(y_true, y_pred, **options, gamma=gamma)
+        expected = oracle.reduce(oracle.focal(score, gamma), reduction, case.weight)
     check(eager_backend, result, expected, case.dtype)
+
+
+@given(case=cases(), reduction=REDUCTIONS, threshold=st.sampled_from([0.5, 0.3, None]))
+def test_precision_matches_oracle(eager_backend, case, reduction, threshold):
+    y_true, y_pred, mask, weight = to_backend(eager_backend, case)
+    result = xploss.precision(
+        y_true,
+        y_pred,
+        **common(case),
+        threshold=threshold,
+        mask=mask,
+        weight=weight,
+        reduction=reduction,
+    )
+    value = oracle.precision(
+        case.dense_true, case.probabilities, case.axes, threshold, mask=case.mask
+    )
+    check(eager_backend, result, oracle.reduce(value, reduction, case.weight), case.dtype)
+
+
+@given(case=cases(allow_weight=False))
+def test_identities_between_the_overlap_scores(eager_backend, case):
+    """Tversky(0.5, 0.5) is Dice with doubled smoothing, Tversky(1, 1) is Jaccard, Tversky(0, 1)
+    is one minus the soft recall, Jaccard is D / (2 - D) without smoothing, and focal Tversky
+    with gamma = 1 is Tversky."""
+    y_true, y_pred, mask, _ = to_backend(eager_backend, case)
+    nr, dr = case.smooth_nr, case.smooth_dr
+    options = {**common(case), "mask": mask, "reduction": "none"}
+    to_numpy = eager_backend.to_numpy
+    tolerance_ = tolerance(case.dtype)
+
+    def tversky(alpha, beta, **smoothing):
+        return to_numpy(
+            xploss.tversky_loss(y_true, y_pred, **options, alpha=alpha, beta=beta, **smoothing)
+        )
+
+    doubled = {"smooth_nr": 2 * nr, "smooth_dr": 2 * dr}
+    dice = to_numpy(xploss.dice_coefficient(y_true, y_pred, **options, **doubled))
+    np.testing.assert_allclose(
+        tversky(0.5, 0.5, smooth_nr=nr, smooth_dr=dr), 1 - dice, **tolerance_
+    )
+    smoothing = {"smooth_nr": nr, "smooth_dr": dr}
+    jaccard = to_numpy(xploss.jaccard_index(y_true, y_pred, **options, **smoothing))
+    np.testing.assert_allclose(tversky(1, 1, **smoothing), 1 - jaccard, **tolerance_)
+    focal = xploss.focal_tversky_loss(
+        y_true, y_pred, **options, **smoothing, alpha=0.3, beta=0.7, gamma=1
+    )
+    np.testing.assert_allclose(
+        to_numpy(focal), np.maximum(tversky(0.3, 0.7, **smoothing), 0), **tolerance_
+    )
+
+    s0 = {"smooth_nr": 0.0, "smooth_dr": 0.0}
+    recall = xploss.true_positive_rate(y_true, y_pred, **options, threshold=None, zero_division=1.0)
+    np.testing.assert_allclose(tversky(0, 1, **s0), 1 - to_numpy(recall), **tolerance_)
+    dice0 = to_numpy(xploss.dice_coefficient(y_true, y_pred, **options, **s0))
+    jaccard0 = to_numpy(xploss.jaccard_index(y_true, y_pred, **options, **s0))
+    np.testing.assert_allclose(jaccard0, dice0 / (2 - dice0), **tolerance_)
+
+
+@given(
+    case=cases(allow_sparse=False, allow_logits=False, allow_weight=False),
+    squared=st.booleans(),
+)
+def test_soft_labels_score_a_perfect_prediction_1(eager_backend, case, squared):
+    """With ``soft_label`` every overlap loss is 0 at ``p = y``, also for soft targets (where the
+    plain Dice of C13 is 5/6); for 0/1 targets it changes nothing."""
+    y = case.dense_true.astype(case.dtype)
+    target, prediction = eager_backend.asarray(y), eager_backend.asarray(y)
+    mask = None if case.mask is None else eager_backend.asarray(case.mask)
+    smoothing = {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_nr}  # S = 1 at 0/0 too
+    options = {"axis": case.axis, "mask": mask, "reduction": "none", **smoothing}
+    losses = [
+        xploss.dice_loss(target, prediction, **options, squared=squared, soft_label=True),
+        xploss.jaccard_loss(target, prediction, **options, squared=squared, soft_label=True),
+        xploss.tversky_loss(target, prediction, **options, alpha=0.3, beta=0.7, soft_label=True),
+        xploss.focal_tversky_loss(target, prediction, **options, soft_label=True),
+    ]
+    for value in map(eager_backend.to_numpy, losses):
+        np.testing.assert_allclose(value, 0, atol=tolerance(case.dtype)["atol"])
+    hard = eager_backend.asarray((case.dense_true > 0.5).astype(case.dtype))
+    y_pred = eager_backend.asarray(case.y_pred)
+    for fn in (xploss.dice_coefficient, xploss.jaccard_index):
+        plain = fn(hard, y_pred, **options)
+        soft = fn(hard, y_pred, **options, soft_label=True)
+        check(eager_backend, soft, eager_backend.to_numpy(plain), case.dtype)
 
 
 @given(case=cases(), reduction=REDUCTIONS)
@@ -201,6 +379,12 @@ def test_values_in_range_and_finite(eager_backend, case, log):
         xploss.dice_loss(y_true, y_pred, **options, **smoothing),
         xploss.true_positive_rate(y_true, y_pred, **options),
         xploss.true_positive_rate(y_true, y_pred, **options, threshold=None),
+        xploss.jaccard_index(y_true, y_pred, **options, **smoothing),
+        xploss.jaccard_loss(y_true, y_pred, **options, **smoothing, soft_label=True),
+        xploss.tversky_loss(y_true, y_pred, **options, **smoothing, alpha=0.3, beta=0.7),
+        xploss.focal_tversky_loss(y_true, y_pred, **options, **smoothing, soft_label=log),
+        xploss.precision(y_true, y_pred, **options),
+        xploss.precision(y_true, y_pred, **options, threshold=None),
     ]
     for value in map(eager_backend.to_numpy, unit_interval):
         assert np.all(np.isfinite(value))
@@ -298,8 +482,18 @@ def test_nan_propagates(eager_backend):
         xploss.binary_cross_entropy,
         xploss.bce_dice_loss,
         xploss.generalized_dice_loss,
+        xploss.jaccard_index,
+        xploss.jaccard_loss,
+        xploss.tversky_loss,
+        xploss.focal_tversky_loss,
     ):
         assert np.isnan(eager_backend.to_numpy(fn(y_true, y_pred)))
+        if fn not in (
+            xploss.binary_cross_entropy,
+            xploss.bce_dice_loss,
+            xploss.generalized_dice_loss,
+        ):
+            assert np.isnan(eager_backend.to_numpy(fn(y_true, y_pred, soft_label=True)))
     soft_tpr = xploss.true_positive_rate(y_true, y_pred, threshold=None, zero_division=0.0)
     assert np.isnan(eager_backend.to_numpy(soft_tpr))
     # NaN in the denominator is not mistaken for an empty (0/0) element

@@ -70,6 +70,20 @@ bce = xploss.binary_cross_entropy
 bce_dice = xploss.bce_dice_loss
 tpr = xploss.true_positive_rate
 gdl = xploss.generalized_dice_loss
+iou = xploss.jaccard_index
+iou_loss = xploss.jaccard_loss
+tversky = xploss.tversky_loss
+focal = xploss.focal_tversky_loss
+ppv = xploss.precision
+
+# C1 by hand: tp = 1.8, FP = Σp - tp = 0.2, FN = Σy - tp = 1.2, union = 3 + 2 - 1.8 = 3.2.
+# C5 image 2: tp = 0.7, FP = 0.7, FN = 0.3; Tversky(0.3, 0.7) = 0.7 / 1.12 = 5/8.
+TV37 = {"alpha": 0.3, "beta": 0.7}
+C5_FOCAL = [F(1, 3) ** 0.75, F(3, 8) ** 0.75]
+# Soft labels: y = [0.5, 1], p = [0.3, 0.8]: Σ min(y, p) = 1.1, Σ y·p = 0.95, Σy = 1.5, Σp = 1.1.
+SOFT_TRUE = [[0.5, 1.0]]
+SOFT_PRED = [[0.3, 0.8]]
+SOFT = {"soft_label": True}
 
 CASES = [
     # C1: y_true=[[1,0],[1,1]], y_pred=[[0.9,0.2],[0.6,0.3]], axis=None
@@ -227,6 +241,102 @@ CASES = [
     # V2: GD on V1 as a two-class one-hot
     ("V2-gd", gdl, V2_TRUE, V2_PRED, {**S0, **NONE, "axis": V_AXES}, [1 - F(55, 72), 1 - F(7, 16)]),
     ("V2-gdl", gdl, V2_TRUE, V2_PRED, {**S0, "axis": V_AXES}, F(115, 288)),
+    # Jaccard (IoU): tp / union
+    ("C1-jaccard", iou, C1_TRUE, C1_PRED, S0, F(9, 16)),
+    ("C1-jaccard-loss", iou_loss, C1_TRUE, C1_PRED, S0, F(7, 16)),
+    ("C1-jaccard-log-loss", iou_loss, C1_TRUE, C1_PRED, {**S0, "log": True}, -math.log(9 / 16)),
+    ("C1-jaccard-squared", iou, C1_TRUE, C1_PRED, {**S0, "squared": True}, F(18, 25)),
+    ("C1-jaccard-hard", iou, C1_TRUE, C1_PRED, {**S0, "threshold": 0.5}, F(2, 3)),
+    ("C2-jaccard", iou, C1_TRUE, C1_PRED, S1, F(2, 3)),
+    ("C5-jaccard", iou, C5_TRUE, C5_PRED, {**S0, **NONE, "axis": (1, 2)}, [F(9, 16), F(7, 17)]),
+    ("C5-jaccard-batch", iou, C5_TRUE, C5_PRED, S0, F(25, 49)),
+    ("C7-jaccard-0/0", iou, EMPTY, EMPTY, {**S0, "zero_division": NAN}, NAN),
+    ("C7-jaccard-loss-0/0", iou_loss, EMPTY, EMPTY, S0, 0),
+    ("C8-jaccard-s1", iou, EMPTY, C8_PRED, S1, F(5, 7)),
+    (
+        "G1-jaccard",
+        iou,
+        G1_LABELS,
+        G1_PRED,
+        {**S0, **NONE, "axis": (0, 1, 2)},
+        [F(12, 23), F(8, 17), F(3, 7)],
+    ),
+    ("V1-jaccard", iou, V1_TRUE, V1_PRED, {**S0, **NONE, "axis": V_AXES}, [[F(14, 25)], [F(1, 4)]]),
+    # Tversky: alpha on FP, beta on FN
+    ("C1-tversky", tversky, C1_TRUE, C1_PRED, {**S0, **TV37}, F(1, 3)),
+    ("C1-tversky-swapped", tversky, C1_TRUE, C1_PRED, {**S0, "alpha": 0.7, "beta": 0.3}, F(5, 23)),
+    ("C1-tversky-dice", tversky, C1_TRUE, C1_PRED, S0, F(7, 25)),
+    ("C1-tversky-jaccard", tversky, C1_TRUE, C1_PRED, {**S0, "alpha": 1, "beta": 1}, F(7, 16)),
+    ("C1-tversky-recall", tversky, C1_TRUE, C1_PRED, {**S0, "alpha": 0, "beta": 1}, F(2, 5)),
+    ("C2-tversky", tversky, C1_TRUE, C1_PRED, {**S1, **TV37}, 1 - F(28, 37)),
+    (
+        "C5-tversky",
+        tversky,
+        C5_TRUE,
+        C5_PRED,
+        {**S0, **NONE, **TV37, "axis": (1, 2)},
+        [F(1, 3), F(3, 8)],
+    ),
+    ("C7-tversky-0/0", tversky, EMPTY, EMPTY, S0, 0),
+    ("C9-tversky-s1", tversky, C9_TRUE, EMPTY, {**S1, **TV37}, 1 - F(10, 17)),
+    # focal Tversky (1 - S)^gamma; the defaults are Abraham and Khan's code: 0.3, 0.7, 0.75
+    ("C1-focal-tversky", focal, C1_TRUE, C1_PRED, S0, 0.438691337651),
+    ("C1-focal-tversky-gamma-2", focal, C1_TRUE, C1_PRED, {**S0, "gamma": 2}, F(1, 9)),
+    ("C1-focal-tversky-gamma-1", focal, C1_TRUE, C1_PRED, {**S0, "gamma": 1}, F(1, 3)),
+    ("C5-focal-tversky", focal, C5_TRUE, C5_PRED, {**S0, **NONE, "axis": (1, 2)}, C5_FOCAL),
+    ("C5-focal-tversky-mean", focal, C5_TRUE, C5_PRED, {**S0, "axis": (1, 2)}, sum(C5_FOCAL) / 2),
+    ("C7-focal-tversky-perfect", focal, EMPTY, EMPTY, {}, 0),
+    # precision: tp / predicted volume, strict p > threshold
+    ("C1-precision", ppv, C1_TRUE, C1_PRED, {}, 1),
+    ("C1-precision-0.15", ppv, C1_TRUE, C1_PRED, {"threshold": 0.15}, F(3, 4)),
+    ("C1-precision-soft", ppv, C1_TRUE, C1_PRED, {"threshold": None}, F(9, 10)),
+    (
+        "C5-precision-soft",
+        ppv,
+        C5_TRUE,
+        C5_PRED,
+        {**NONE, "threshold": None, "axis": (1, 2)},
+        [F(9, 10), F(1, 2)],
+    ),
+    ("C5-precision-pooled-soft", ppv, C5_TRUE, C5_PRED, {"threshold": None}, F(25, 34)),
+    ("C8-precision-nothing-predicted", ppv, EMPTY, C8_PRED, {"zero_division": NAN}, NAN),
+    ("C8-precision-default", ppv, EMPTY, C8_PRED, {}, 0),
+    ("C8-precision-fp", ppv, EMPTY, C8_PRED, {"threshold": 0.3}, 0),
+    ("C10-precision", ppv, [1, 1, 0, 1], [0.5, 0.51, 0.5, 0.49], {"axis": 0}, 1),
+    # C13 and soft labels: the intersection Σ min(y, p) is exact (Wang et al. 2023)
+    ("C13-dice-soft-label", dice, [[0.5, 1.0]], [[0.5, 1.0]], {**S0, **SOFT}, 1),
+    (
+        "C13-dice-soft-label-squared",
+        dice,
+        [[0.5, 1.0]],
+        [[0.5, 1.0]],
+        {**S0, **SOFT, "squared": True},
+        1,
+    ),
+    ("C13-jaccard", iou, [[0.5, 1.0]], [[0.5, 1.0]], S0, F(5, 7)),
+    ("C13-jaccard-soft-label", iou, [[0.5, 1.0]], [[0.5, 1.0]], {**S0, **SOFT}, 1),
+    ("C13-jaccard-loss-soft-label", iou_loss, [[0.5, 1.0]], [[0.5, 1.0]], {**SOFT}, 0),
+    ("C13-tversky-soft-label", tversky, [[0.5, 1.0]], [[0.5, 1.0]], {**S0, **SOFT, **TV37}, 0),
+    ("soft-dice", dice, SOFT_TRUE, SOFT_PRED, S0, F(19, 26)),
+    ("soft-dice-soft-label", dice, SOFT_TRUE, SOFT_PRED, {**S0, **SOFT}, F(11, 13)),
+    ("soft-jaccard-soft-label", iou, SOFT_TRUE, SOFT_PRED, {**S0, **SOFT}, F(11, 15)),
+    (
+        "soft-tversky-soft-label",
+        tversky,
+        SOFT_TRUE,
+        SOFT_PRED,
+        {**S0, **SOFT, **TV37},
+        1 - F(55, 69),  # tp = 1.1, FP = 0, FN = 0.4
+    ),
+    ("C1-dice-soft-label-hard-target", dice, C1_TRUE, C1_PRED, {**S0, **SOFT}, F(18, 25)),
+    (
+        "C5-jaccard-soft-label-hard-target",
+        iou,
+        C5_TRUE,
+        C5_PRED,
+        {**S0, **NONE, **SOFT, "axis": (1, 2)},
+        [F(9, 16), F(7, 17)],
+    ),
 ]
 
 

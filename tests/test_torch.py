@@ -4,6 +4,12 @@ loop learns with every loss."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pathlib
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -13,7 +19,14 @@ import xploss  # noqa: E402
 import xploss.torch as xt  # noqa: E402
 from tests import oracle  # noqa: E402
 
-LOSSES = [xt.DiceLoss, xt.BCEDiceLoss, xt.GeneralizedDiceLoss]
+LOSSES = [
+    xt.DiceLoss,
+    xt.BCEDiceLoss,
+    xt.GeneralizedDiceLoss,
+    xt.JaccardLoss,
+    xt.TverskyLoss,
+    xt.FocalTverskyLoss,
+]
 
 
 def batch(seed=0, shape=(3, 4, 8, 8), dtype=torch.float64):
@@ -48,6 +61,26 @@ def batch(seed=0, shape=(3, 4, 8, 8), dtype=torch.float64):
             xt.GeneralizedDiceLoss(batch=True, weight_type="simple"),
             xploss.generalized_dice_loss,
             {"weight_type": "simple"},
+        ),
+        (
+            xt.JaccardLoss(from_logits="softmax", soft_label=True),
+            xploss.jaccard_loss,
+            {"from_logits": "softmax", "soft_label": True},
+        ),
+        (
+            xt.JaccardLoss(batch=True, log=True, squared=True),
+            xploss.jaccard_loss,
+            {"log": True, "squared": True},
+        ),
+        (
+            xt.TverskyLoss(from_logits=True, alpha=0.3, beta=0.7),
+            xploss.tversky_loss,
+            {"from_logits": True, "alpha": 0.3, "beta": 0.7},
+        ),
+        (
+            xt.FocalTverskyLoss(batch=True, gamma=2.0, smooth_nr=1.0, smooth_dr=1.0),
+            xploss.focal_tversky_loss,
+            {"gamma": 2.0, "smooth_nr": 1.0, "smooth_dr": 1.0},
         ),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, torch.nn.Module) else None,
@@ -100,6 +133,27 @@ def test_modules_reject_bad_options():
         xt.DiceCoefficient(average="weighted")
     with pytest.raises(RuntimeError, match=r"compute\(\) called before any update\(\)"):
         xt.TruePositiveRate().compute()
+    with pytest.raises(ValueError, match=r"alpha=-0.3 must be a finite number >= 0"):
+        xt.TverskyLoss(alpha=-0.3)
+    with pytest.raises(ValueError, match=r"alpha=0 and beta=0 weigh neither"):
+        xt.FocalTverskyLoss(alpha=0, beta=0)
+    with pytest.raises(ValueError, match=r"gamma=0 must be a finite number > 0"):
+        xt.FocalTverskyLoss(gamma=0)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'squared'"):
+        xt.FocalTverskyLoss(squared=True)
+
+
+def test_new_modules_describe_their_options():
+    text = repr(xt.FocalTverskyLoss(batch=True, soft_label=True, gamma=2))
+    assert "alpha=0.3, beta=0.7" in text and "gamma=2" in text and "soft_label=True" in text
+    assert "soft_label=True" in repr(xt.JaccardLoss(soft_label=True))
+    for loss_class in LOSSES:  # .to() still converts the class-weight buffer
+        module = loss_class(from_logits="softmax").to(torch.float32)
+        if loss_class is not xt.GeneralizedDiceLoss:  # the one without class weights
+            weighted = loss_class(weight=torch.ones(4, dtype=torch.float64)).to(torch.float32)
+            assert weighted.weight.dtype == torch.float32
+        logits, labels = batch()
+        assert torch.isfinite(module(logits, labels))
 
 
 def test_extra_repr_and_no_state_in_forward():
@@ -133,6 +187,18 @@ MONAI_CASES = [
         {"softmax": True, "batch": True, "w_type": "simple"},
         {"from_logits": "softmax", "batch": True, "weight_type": "simple"},
     ),
+    ("TverskyLoss", {"softmax": True}, {"from_logits": "softmax"}),
+    (
+        "TverskyLoss",
+        {"sigmoid": True, "alpha": 0.3, "beta": 0.7, "batch": True, "include_background": False},
+        {
+            "from_logits": True,
+            "alpha": 0.3,
+            "beta": 0.7,
+            "batch": True,
+            "include_background": False,
+        },
+    ),
 ]
 
 
@@ -144,6 +210,67 @@ def test_monai_values_are_reachable(name, monai_options, options):
     reference = getattr(monai, name)(**monai_options)(logits, onehot)
     got = getattr(xt, name)(**options)(logits, labels)
     torch.testing.assert_close(got, reference, rtol=1e-7, atol=1e-7)
+
+
+def test_monai_jaccard_is_ours_with_half_the_smoothing():
+    """MONAI's DiceLoss(jaccard=True) is (2·tp + s_nr) / (2·union + s_dr)."""
+    monai = pytest.importorskip("monai.losses")
+    logits, labels = batch(seed=8)
+    onehot = torch.nn.functional.one_hot(labels, 4).movedim(-1, 1).to(logits.dtype)
+    for smooth in (1e-5, 1.0):
+        options = {"smooth_nr": smooth, "smooth_dr": smooth}
+        reference = monai.DiceLoss(softmax=True, jaccard=True, **options)(logits, onehot)
+        ours = xt.JaccardLoss(from_logits="softmax", smooth_nr=smooth / 2, smooth_dr=smooth / 2)
+        torch.testing.assert_close(ours(logits, labels), reference, rtol=1e-7, atol=1e-7)
+        if smooth == 1.0:  # the same smoothing is a different number
+            same = xt.JaccardLoss(from_logits="softmax", **options)(logits, labels)
+            assert abs(float(same) - float(reference)) > 1e-4
+
+
+@pytest.mark.parametrize("name", ["DiceLoss", "TverskyLoss"])
+def test_monai_soft_label_values_are_reachable(name):
+    """Soft targets (label smoothing): MONAI's soft_label=True is ours."""
+    monai = pytest.importorskip("monai.losses")
+    logits, labels = batch(seed=9)
+    onehot = torch.nn.functional.one_hot(labels, 4).movedim(-1, 1).to(logits.dtype)
+    smoothed = onehot * 0.8 + 0.05
+    options = {"alpha": 0.3, "beta": 0.7} if name == "TverskyLoss" else {}
+    reference = getattr(monai, name)(sigmoid=True, soft_label=True, **options)(logits, smoothed)
+    ours = getattr(xt, name)(from_logits=True, soft_label=True, **options)(logits, smoothed)
+    torch.testing.assert_close(ours, reference, rtol=1e-7, atol=1e-7)
+    plain = getattr(xt, name)(from_logits=True, **options)(logits, smoothed)
+    assert abs(float(plain) - float(reference)) > 1e-3  # without it, a different loss
+
+
+def _smp_losses():
+    """segmentation_models_pytorch's losses without its package __init__ (which imports tqdm
+    and torchvision, not installed beside the pinned CPU torch)."""
+    spec = importlib.util.find_spec("segmentation_models_pytorch")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("segmentation_models_pytorch is not installed")
+    package = types.ModuleType("_smp_losses")
+    package.__path__ = [str(pathlib.Path(spec.submodule_search_locations[0]) / "losses")]
+    sys.modules.setdefault("_smp_losses", package)
+    return importlib.import_module("_smp_losses")
+
+
+def test_smp_jaccard_and_focal_tversky_values_are_reachable():
+    """smp sums the batch (batch=True), uses the soft-label intersection and, for focal Tversky,
+    raises the class mean to gamma: one class, so the same as per class."""
+    smp = _smp_losses()
+    jaccard = importlib.import_module("_smp_losses.jaccard").JaccardLoss
+    tversky = importlib.import_module("_smp_losses.tversky").TverskyLoss
+    logits, labels = batch(seed=10)
+    reference = jaccard(mode="multiclass", smooth=1.0)(logits, labels)
+    ours = xt.JaccardLoss(batch=True, from_logits="softmax", smooth_nr=1.0, smooth_dr=1.0)
+    torch.testing.assert_close(ours(logits, labels), reference, rtol=1e-7, atol=1e-7)
+    binary_logits = logits[:, :1]
+    soft_target = torch.sigmoid(logits[:, 1:2])  # soft targets: smp's L1 form is exact
+    options = {"alpha": 0.3, "beta": 0.7, "gamma": 0.75}
+    reference = tversky(mode="binary", smooth=1e-5, **options)(binary_logits, soft_target)
+    ours = xt.FocalTverskyLoss(batch=True, from_logits=True, soft_label=True, **options)
+    torch.testing.assert_close(ours(binary_logits, soft_target), reference, rtol=1e-7, atol=1e-7)
+    assert smp.__name__ == "_smp_losses"
 
 
 def test_monai_weight_is_ours_times_the_mean_weight():
@@ -237,6 +364,8 @@ def _shapes(n, size=32, seed=0):
         xt.DiceLoss(from_logits="softmax"),
         xt.BCEDiceLoss(from_logits=True),
         xt.GeneralizedDiceLoss(from_logits="softmax"),
+        xt.JaccardLoss(from_logits="softmax"),
+        xt.FocalTverskyLoss(from_logits="softmax"),
     ],
     ids=lambda m: type(m).__name__,
 )
@@ -298,6 +427,34 @@ def test_dice_metric_accumulates_the_dataset_value():
     micro.reset()
     with pytest.raises(RuntimeError):
         micro.compute()
+
+
+def test_jaccard_index_metric_accumulates_the_dataset_value():
+    logits, labels = batch(seed=11, shape=(6, 3, 8, 8), dtype=torch.float32)
+    micro = xt.JaccardIndex(from_logits="softmax", reduction="none")
+    macro = xt.JaccardIndex(from_logits="softmax", average="macro")
+    for rows in (slice(0, 2), slice(2, 6)):
+        micro.update(logits[rows], labels[rows])
+        macro(logits[rows], labels[rows])
+    hard = (logits.softmax(1) > 0.5).double().numpy()
+    onehot = oracle.one_hot(labels.numpy(), 3, 1)
+    np.testing.assert_allclose(
+        micro.compute().numpy(), oracle.jaccard(onehot, hard, (0, 2, 3), 0, 0), rtol=1e-12
+    )
+    per_image = oracle.jaccard(onehot, hard, (2, 3), 0, 0)
+    np.testing.assert_allclose(float(macro.compute()), per_image.mean(), rtol=1e-12)
+
+
+def test_precision_metric_accumulates_the_dataset_value():
+    probs = torch.tensor([[[0.9, 0.7, 0.6]], [[0.4, 0.8, 0.1]]])
+    target = torch.tensor([[[1, 0, 1]], [[1, 1, 0]]])
+    metric = xt.Precision()
+    metric.update(probs[:1], target[:1])
+    metric.update(probs[1:], target[1:])
+    torch.testing.assert_close(metric.compute().float(), torch.tensor(3 / 4))
+    macro = xt.Precision(average="macro")
+    macro.update(probs, target)
+    torch.testing.assert_close(macro.compute().float(), torch.tensor((2 / 3 + 1) / 2))
 
 
 def test_true_positive_rate_metric_accumulates_the_dataset_value():

@@ -5,8 +5,16 @@ CuPy, Dask, array-api-strict) and returns arrays of that library; all options ar
 Importing xploss imports no framework.
 """
 
-from xploss._losses import bce_dice_loss, binary_cross_entropy, dice_loss, generalized_dice_loss
-from xploss._metrics import dice_coefficient, true_positive_rate
+from xploss._losses import (
+    bce_dice_loss,
+    binary_cross_entropy,
+    dice_loss,
+    focal_tversky_loss,
+    generalized_dice_loss,
+    jaccard_loss,
+    tversky_loss,
+)
+from xploss._metrics import dice_coefficient, jaccard_index, precision, true_positive_rate
 from xploss._statistics import OverlapStats, overlap_stats
 
 __all__ = [
@@ -15,9 +23,14 @@ __all__ = [
     "binary_cross_entropy",
     "dice_coefficient",
     "dice_loss",
+    "focal_tversky_loss",
     "generalized_dice_loss",
+    "jaccard_index",
+    "jaccard_loss",
     "overlap_stats",
+    "precision",
     "true_positive_rate",
+    "tversky_loss",
 ]
 
 __version__ = "0.1.0"

@@ -32,8 +32,9 @@ def sigmoid(z: Array, xp: Namespace) -> Array:
 def softplus(z: Array, xp: Namespace) -> Array:
     """``log(1 + exp(z))`` as ``(z + |z|)/2 + log1p(exp(-|z|))``.
 
-    Written with ``abs`` rather than ``maximum``: every framework differentiates ``abs`` at 0 as 0,
-    so the gradient at z = 0 is exactly 1/2, while ties in ``maximum`` are split differently.
+    Written with ``abs`` rather than ``maximum``: the slope at z = 0 is exactly 1/2 whatever a
+    framework takes as the slope of ``|z|`` there (0 in PyTorch and TensorFlow, 1 in JAX: the two
+    terms' contributions cancel), while ties in ``maximum`` are split differently.
     """
     magnitude = xp.abs(z)
     return (z + magnitude) / 2 + xp.log1p(xp.exp(-magnitude))

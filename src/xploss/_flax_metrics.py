@@ -9,10 +9,10 @@ import jax.numpy as jnp
 from flax import nnx
 
 from xploss import _checks
-from xploss._scores import dice_score, true_positive_score
+from xploss._scores import dice_score, jaccard_score, precision_score, true_positive_score
 from xploss._statistics import OverlapStats, overlap_stats
 
-__all__ = ["DiceCoefficient", "TruePositiveRate"]
+__all__ = ["DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"]
 
 
 class _OverlapMetric(nnx.metrics.Metric):
@@ -123,7 +123,16 @@ class DiceCoefficient(_OverlapMetric):
 
 
 class TruePositiveRate(_OverlapMetric):
-    """Flax NNX metric: ``Σ y·[p > 0.5] / Σ y`` over everything seen."""
+    """Flax NNX metric: ``Σ y·[p > 0.5] / Σ y`` over everything seen (``zero_division`` 0).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> metric = TruePositiveRate(from_logits=False)
+        >>> metric.update(logits=jnp.array([0.9, 0.4]), labels=jnp.array([1, 1]))
+        >>> metric.update(logits=jnp.array([0.6, 0.2]), labels=jnp.array([1, 0]))
+        >>> round(float(metric.compute()), 4)  # 2 of the 3 positives found
+        0.6667
+    """
 
     def __init__(
         self,
@@ -144,5 +153,47 @@ class TruePositiveRate(_OverlapMetric):
 
     def _score(self, stats: OverlapStats) -> jax.Array:
         return true_positive_score(  # type: ignore[no-any-return]
+            stats, zero_division=self.zero_division, xp=jnp
+        )
+
+
+class JaccardIndex(DiceCoefficient):
+    """Flax NNX metric: the Jaccard index (IoU) ``tp / (Σy + Σp - tp)`` of everything seen.
+
+    ``DiceCoefficient``'s options (hard, ``p > 0.5``; unsmoothed; logits by default).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> metric = JaccardIndex(from_logits=False)
+        >>> metric.update(logits=jnp.array([0.9, 0.2]), labels=jnp.array([1, 0]))
+        >>> metric.update(logits=jnp.array([0.8, 0.3]), labels=jnp.array([1, 1]))
+        >>> round(float(metric.compute()), 4)  # tp = 2 of a union of 3
+        0.6667
+    """
+
+    def _score(self, stats: OverlapStats) -> jax.Array:
+        return jaccard_score(  # type: ignore[no-any-return]
+            stats,
+            smooth_nr=self.smooth_nr,
+            smooth_dr=self.smooth_dr,
+            zero_division=self.zero_division,
+            xp=jnp,
+        )
+
+
+class Precision(TruePositiveRate):
+    """Flax NNX metric: the precision ``Σ y·[p > 0.5] / Σ [p > 0.5]`` of everything seen.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> metric = Precision(from_logits=False)
+        >>> metric.update(logits=jnp.array([0.9, 0.7]), labels=jnp.array([1, 0]))
+        >>> metric.update(logits=jnp.array([0.8, 0.3]), labels=jnp.array([1, 1]))
+        >>> round(float(metric.compute()), 4)  # 2 of the 3 predicted positives
+        0.6667
+    """
+
+    def _score(self, stats: OverlapStats) -> jax.Array:
+        return precision_score(  # type: ignore[no-any-return]
             stats, zero_division=self.zero_division, xp=jnp
         )

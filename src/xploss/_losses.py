@@ -1,14 +1,50 @@
-"""Losses: Dice, binary cross-entropy, BCE-Dice and generalized Dice."""
+"""Losses: Dice, Jaccard, Tversky, focal Tversky, binary cross-entropy, BCE-Dice and
+generalized Dice."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from xploss import _checks, _elementwise
 from xploss._inputs import Inputs, prepare, prepare_weight
-from xploss._metrics import AllReduce, per_element_dice, statistics
+from xploss._metrics import AllReduce, Score, per_element_score, statistics
 from xploss._namespace import Array
-from xploss._scores import generalized_dice_score, reduce, reduced_dice_penalty, safe_divide
+from xploss._scores import (
+    dice_score,
+    focal_penalty,
+    generalized_dice_score,
+    jaccard_score,
+    reduce,
+    reduced_dice_penalty,
+    safe_divide,
+    tversky_score,
+)
 
 Weight = Array | float | tuple[float, ...] | None
+
+
+def _overlap_loss(
+    score: Score,
+    y_true: Array,
+    y_pred: Array,
+    *,
+    weight: Weight,
+    reduction: object,
+    log: object = False,
+    gamma: float | None = None,
+    **options: Any,
+) -> Array:
+    """``1 - S`` (``-log S`` with ``log``; ``(1 - S)^gamma`` with ``gamma``) of the per-element
+    ``score``, combined by ``reduction``."""
+    inputs, values = per_element_score(score, y_true, y_pred, **options)
+    reduction = _checks.check_choice(reduction, "reduction", _checks.REDUCTIONS)
+    weights = prepare_weight(weight, inputs)
+    xp = inputs.xp
+    if gamma is not None:
+        focal = focal_penalty(values, gamma=gamma, xp=xp)
+        return reduce(focal, weight=weights, reduction=reduction, xp=xp)
+    return reduced_dice_penalty(values, weight=weights, reduction=reduction, log=bool(log), xp=xp)
 
 
 def dice_loss(
@@ -20,6 +56,7 @@ def dice_loss(
     smooth_nr: float = 1e-5,
     smooth_dr: float = 1e-5,
     squared: bool = False,
+    soft_label: bool = False,
     from_logits: bool | str = False,
     threshold: float | None = None,
     weight: Weight = None,
@@ -37,8 +74,10 @@ def dice_loss(
     The loss is in [0, 1] (``log=False``) for any non-negative weights.
 
     Args:
-        y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, squared, from_logits, threshold,
-        weight, mask, zero_division, reduction, all_reduce: as in ``dice_coefficient``.
+        y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, squared, soft_label,
+        from_logits, threshold, weight, mask, zero_division, reduction, all_reduce: as in
+        ``dice_coefficient``; ``soft_label=True`` makes the loss 0 at ``p = y`` for soft
+        targets too.
         log: the log-Dice form.
 
     Returns:
@@ -54,25 +93,255 @@ def dice_loss(
         >>> round(float(dice_loss(y_true, y_pred, smooth_nr=0, smooth_dr=0)), 6)
         0.28
     """
-    inputs, dice = per_element_dice(
+    return _overlap_loss(
+        dice_score,
         y_true,
         y_pred,
+        weight=weight,
+        reduction=reduction,
+        log=log,
         axis=axis,
         class_axis=class_axis,
         smooth_nr=smooth_nr,
         smooth_dr=smooth_dr,
         squared=squared,
+        soft_label=soft_label,
         from_logits=from_logits,
         threshold=threshold,
         mask=mask,
         zero_division=zero_division,
         all_reduce=all_reduce,
     )
-    reduction = _checks.check_choice(reduction, "reduction", _checks.REDUCTIONS)
-    weights = prepare_weight(weight, inputs, inputs.result_shape())
-    return reduced_dice_penalty(
-        dice, weight=weights, reduction=reduction, log=bool(log), xp=inputs.xp
+
+
+def jaccard_loss(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    class_axis: int = -1,
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    squared: bool = False,
+    soft_label: bool = False,
+    from_logits: bool | str = False,
+    threshold: float | None = None,
+    weight: Weight = None,
+    mask: Array | None = None,
+    zero_division: float = 1.0,
+    reduction: str = "mean",
+    all_reduce: AllReduce | None = None,
+    log: bool = False,
+) -> Array:
+    """Jaccard (soft IoU) loss ``1 - J``, or ``-log(J)`` with ``log=True``.
+
+    ``J = (Σ y·p + smooth_nr) / (Σ y + Σ p - Σ y·p + smooth_dr)`` is ``jaccard_index`` with the
+    same options; the reductions and the log floor are those of ``dice_loss``. The loss is in
+    [0, 1] (``log=False``) for any non-negative weights.
+
+    Conventions elsewhere: segmentation_models_pytorch's ``JaccardLoss(smooth=s)`` is
+    ``smooth_nr = smooth_dr = s`` (it sums the batch too: ``axis`` of every axis but the
+    classes); MONAI's ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is ``smooth_nr=a/2,
+    smooth_dr=b/2`` here (it doubles numerator and denominator).
+
+    Args:
+        y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, squared, soft_label,
+        from_logits, threshold, weight, mask, zero_division, reduction, all_reduce, log: as in
+        ``dice_loss``; ``soft_label=True`` is Wang, Ning and Blaschko's Jaccard metric loss,
+        0 at ``p = y`` for soft targets too.
+
+    Returns:
+        The loss, float32 (float64 for float64 predictions), in the caller's array library.
+
+    Reference:
+        Wang, Ning, Blaschko, "Jaccard Metric Losses: Optimizing the Jaccard Index with Soft
+        Labels", NeurIPS 2023; Bertels et al., MICCAI 2019 (Dice and Jaccard surrogates).
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> float(jaccard_loss(y_true, y_pred, smooth_nr=0, smooth_dr=0))  # 1 - 9/16
+        0.4375
+    """
+    return _overlap_loss(
+        jaccard_score,
+        y_true,
+        y_pred,
+        weight=weight,
+        reduction=reduction,
+        log=log,
+        axis=axis,
+        class_axis=class_axis,
+        smooth_nr=smooth_nr,
+        smooth_dr=smooth_dr,
+        squared=squared,
+        soft_label=soft_label,
+        from_logits=from_logits,
+        threshold=threshold,
+        mask=mask,
+        zero_division=zero_division,
+        all_reduce=all_reduce,
     )
+
+
+def tversky_loss(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    class_axis: int = -1,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    soft_label: bool = False,
+    from_logits: bool | str = False,
+    weight: Weight = None,
+    mask: Array | None = None,
+    zero_division: float = 1.0,
+    reduction: str = "mean",
+    all_reduce: AllReduce | None = None,
+) -> Array:
+    """Tversky loss ``1 - S`` (Salehi et al. 2017).
+
+    ``S = (tp + smooth_nr) / (tp + alpha·FP + beta·FN + smooth_dr)`` with ``tp = Σ y·p``,
+    ``FP = Σ p - tp = Σ (1 - y)·p`` and ``FN = Σ y - tp = Σ y·(1 - p)`` over ``axis``: **alpha
+    weighs the false positives, beta the false negatives**, as in Tversky (1977), Salehi et
+    al., MONAI's ``TverskyLoss`` and segmentation_models_pytorch (the defaults, 0.5 and 0.5,
+    are theirs too). ``beta > alpha`` favours recall (Salehi et al. use 0.3 and 0.7).
+    ``alpha = beta = 0.5`` is the Dice loss with its smoothing doubled, ``alpha = beta = 1``
+    the Jaccard loss, ``alpha = 0, beta = 1`` one minus the soft recall ``Σ y·p / Σ y``.
+
+    Keras 3 up to 3.15 has ``alpha`` and ``beta`` swapped: its ``keras.losses.Tversky(alpha=a,
+    beta=b)`` weighs false negatives by ``a`` and false positives by ``b`` (keras-team/keras
+    #23333, fixed in 3.16). It equals ``tversky_loss(alpha=b, beta=a, smooth_nr=0,
+    smooth_dr=1e-7)`` here.
+
+    The reductions are those of ``dice_loss`` (``1 - mean(S)`` equals ``mean(1 - S)``).
+
+    Args:
+        y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, soft_label, from_logits,
+        weight, mask, zero_division, reduction, all_reduce: as in ``dice_loss``.
+        alpha: the weight of the false positives, a finite number >= 0.
+        beta: the weight of the false negatives, a finite number >= 0 (not both 0).
+
+    Returns:
+        The loss, float32 (float64 for float64 predictions), in the caller's array library.
+
+    Reference:
+        Tversky, "Features of similarity", Psychological Review 84(4), 1977; Salehi, Erdogmus,
+        Gholipour, "Tversky loss function for image segmentation using 3D fully convolutional
+        deep networks", MLMI 2017, arXiv:1706.05721.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> loss = tversky_loss(y_true, y_pred, alpha=0.3, beta=0.7, smooth_nr=0, smooth_dr=0)
+        >>> round(float(loss), 6)  # 1 - 1.8 / (1.8 + 0.3·0.2 + 0.7·1.2)
+        0.333333
+    """
+    return _overlap_loss(
+        _tversky(alpha, beta),
+        y_true,
+        y_pred,
+        weight=weight,
+        reduction=reduction,
+        axis=axis,
+        class_axis=class_axis,
+        smooth_nr=smooth_nr,
+        smooth_dr=smooth_dr,
+        squared=False,
+        soft_label=soft_label,
+        from_logits=from_logits,
+        threshold=None,
+        mask=mask,
+        zero_division=zero_division,
+        all_reduce=all_reduce,
+    )
+
+
+def focal_tversky_loss(
+    y_true: Array,
+    y_pred: Array,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    class_axis: int = -1,
+    alpha: float = 0.3,
+    beta: float = 0.7,
+    gamma: float = 0.75,
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    soft_label: bool = False,
+    from_logits: bool | str = False,
+    weight: Weight = None,
+    mask: Array | None = None,
+    zero_division: float = 1.0,
+    reduction: str = "mean",
+    all_reduce: AllReduce | None = None,
+) -> Array:
+    """Focal Tversky loss ``(1 - S)^gamma`` (Abraham and Khan 2019).
+
+    ``S`` is the Tversky index of ``tversky_loss`` (alpha weighs false positives, beta false
+    negatives). ``gamma`` is **the exponent itself**: the paper writes ``(1 - S)^(1/γ)`` with
+    γ in [1, 3], so ``gamma = 1/γ``, and the defaults ``alpha=0.3, beta=0.7, gamma=0.75`` are
+    the authors' code (γ = 4/3). ``gamma < 1`` raises the loss of the elements that are nearly
+    right, relative to those far off; ``gamma = 1`` is the Tversky loss. The power is taken per
+    element (per image and class, as the paper's sum over classes), then ``reduction``
+    combines: ``"mean"`` is ``mean((1 - S)^gamma)``. segmentation_models_pytorch's
+    ``TverskyLoss(gamma=g)`` raises the class mean instead, ``(mean_c (1 - S_c))^g``, which is
+    the same for a single score. MONAI and Keras have no focal Tversky loss.
+
+    ``1 - S`` is floored at 0 before the power; where it is 0 (a perfect score) the loss and
+    its gradient are 0, where the exact derivative ``gamma·(1 - S)^(gamma - 1)`` is infinite
+    for ``gamma < 1``.
+
+    Args:
+        y_true, y_pred, axis, class_axis, alpha, beta, smooth_nr, smooth_dr, soft_label,
+        from_logits, weight, mask, zero_division, reduction, all_reduce: as in
+        ``tversky_loss``.
+        gamma: the exponent of ``1 - S``, a finite number > 0.
+
+    Returns:
+        The loss, float32 (float64 for float64 predictions), in the caller's array library.
+
+    Reference:
+        Abraham, Khan, "A Novel Focal Tversky Loss Function with Improved Attention U-Net for
+        Lesion Segmentation", ISBI 2019, arXiv:1810.07842.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> loss = focal_tversky_loss(y_true, y_pred, smooth_nr=0, smooth_dr=0)
+        >>> round(float(loss), 6)  # (1 - 2/3)^0.75
+        0.438691
+    """
+    return _overlap_loss(
+        _tversky(alpha, beta),
+        y_true,
+        y_pred,
+        weight=weight,
+        reduction=reduction,
+        gamma=_checks.check_positive(gamma, "gamma"),
+        axis=axis,
+        class_axis=class_axis,
+        smooth_nr=smooth_nr,
+        smooth_dr=smooth_dr,
+        squared=False,
+        soft_label=soft_label,
+        from_logits=from_logits,
+        threshold=None,
+        mask=mask,
+        zero_division=zero_division,
+        all_reduce=all_reduce,
+    )
+
+
+def _tversky(alpha: object, beta: object) -> Score:
+    fp_weight, fn_weight = _checks.check_tversky_weights(alpha, beta)
+    return functools.partial(tversky_score, alpha=fp_weight, beta=fn_weight)
 
 
 def _mean_bce(inputs: Inputs) -> Array:
@@ -133,7 +402,7 @@ def binary_cross_entropy(
     inputs = prepare(
         y_true, y_pred, axis=axis, class_axis=class_axis, from_logits=from_logits, mask=mask
     )
-    weights = prepare_weight(weight, inputs, inputs.result_shape())
+    weights = prepare_weight(weight, inputs)
     return reduce(_mean_bce(inputs), weight=weights, reduction=reduction, xp=inputs.xp)
 
 
@@ -181,7 +450,8 @@ def bce_dice_loss(
     """
     bce_factor = _checks.check_nonnegative(bce_weight, "bce_weight")
     dice_factor = _checks.check_nonnegative(dice_weight, "dice_weight")
-    inputs, dice = per_element_dice(
+    inputs, dice = per_element_score(
+        dice_score,
         y_true,
         y_pred,
         axis=axis,
@@ -189,6 +459,7 @@ def bce_dice_loss(
         smooth_nr=smooth_nr,
         smooth_dr=smooth_dr,
         squared=False,
+        soft_label=False,
         from_logits=from_logits,
         threshold=None,
         mask=mask,
@@ -196,7 +467,7 @@ def bce_dice_loss(
         all_reduce=all_reduce,
     )
     reduction = _checks.check_choice(reduction, "reduction", _checks.REDUCTIONS)
-    weights = prepare_weight(weight, inputs, inputs.result_shape())
+    weights = prepare_weight(weight, inputs)
     xp = inputs.xp
     bce = reduce(_mean_bce(inputs), weight=weights, reduction=reduction, xp=xp)
     penalty = reduced_dice_penalty(

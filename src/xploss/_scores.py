@@ -22,20 +22,67 @@ def safe_divide(numerator: Array, denominator: Array, zero_division: float, xp: 
     return xp.where(empty, xp.full_like(numerator, zero_division), numerator / safe)
 
 
+def smoothed_ratio(
+    numerator: Array, denominator: Array, *, smooth_dr: float, zero_division: float, xp: Namespace
+) -> Array:
+    """``numerator / denominator`` for a denominator of non-negative statistics plus
+    ``smooth_dr``: with ``smooth_dr > 0`` there is no 0/0 to guard."""
+    if smooth_dr > 0:
+        return numerator / denominator
+    return safe_divide(numerator, denominator, zero_division, xp)
+
+
 def dice_score(
     stats: OverlapStats, *, smooth_nr: float, smooth_dr: float, zero_division: float, xp: Namespace
 ) -> Array:
     """``(2·tp + smooth_nr) / (Σy + Σp + smooth_dr)``."""
     numerator = 2 * stats.tp + smooth_nr
     denominator = stats.sum_true + stats.sum_pred + smooth_dr
-    if smooth_dr > 0:  # sums of values in [0, 1] cannot cancel it: no 0/0 to guard
-        return numerator / denominator
-    return safe_divide(numerator, denominator, zero_division, xp)
+    return smoothed_ratio(
+        numerator, denominator, smooth_dr=smooth_dr, zero_division=zero_division, xp=xp
+    )
+
+
+def jaccard_score(
+    stats: OverlapStats, *, smooth_nr: float, smooth_dr: float, zero_division: float, xp: Namespace
+) -> Array:
+    """``(tp + smooth_nr) / (Σy + Σp - tp + smooth_dr)``: intersection over union."""
+    numerator = stats.tp + smooth_nr
+    denominator = stats.sum_true + stats.sum_pred - stats.tp + smooth_dr
+    return smoothed_ratio(
+        numerator, denominator, smooth_dr=smooth_dr, zero_division=zero_division, xp=xp
+    )
+
+
+def tversky_score(
+    stats: OverlapStats,
+    *,
+    alpha: float,
+    beta: float,
+    smooth_nr: float,
+    smooth_dr: float,
+    zero_division: float,
+    xp: Namespace,
+) -> Array:
+    """``(tp + smooth_nr) / (tp + alpha·FP + beta·FN + smooth_dr)`` with ``FP = Σp - tp`` and
+    ``FN = Σy - tp`` (Tversky 1977; Salehi et al. 2017)."""
+    false_positives = stats.sum_pred - stats.tp
+    false_negatives = stats.sum_true - stats.tp
+    numerator = stats.tp + smooth_nr
+    denominator = stats.tp + alpha * false_positives + beta * false_negatives + smooth_dr
+    return smoothed_ratio(
+        numerator, denominator, smooth_dr=smooth_dr, zero_division=zero_division, xp=xp
+    )
 
 
 def true_positive_score(stats: OverlapStats, *, zero_division: float, xp: Namespace) -> Array:
     """``tp / Σy``."""
     return safe_divide(stats.tp, stats.sum_true, zero_division, xp)
+
+
+def precision_score(stats: OverlapStats, *, zero_division: float, xp: Namespace) -> Array:
+    """``tp / Σp``."""
+    return safe_divide(stats.tp, stats.sum_pred, zero_division, xp)
 
 
 def class_weights(sum_true: Array, *, class_axis: int, weight_type: str, xp: Namespace) -> Array:
@@ -107,6 +154,19 @@ def dice_penalty(dice: Array, *, log: bool, xp: Namespace) -> Array:
     if log:
         return -xp.log(xp.clip(dice, min=LOG_DICE_FLOOR))
     return 1 - dice
+
+
+def focal_penalty(score: Array, *, gamma: float, xp: Namespace) -> Array:
+    """``(1 - score)^gamma``, with ``1 - score`` floored at 0.
+
+    Where ``1 - score`` is 0 (a perfect score) the value and the gradient are 0: the derivative
+    ``gamma·(1 - score)^(gamma - 1)`` is infinite there for ``gamma < 1``, so the power is taken
+    of a safe base and the result selected after. NaN propagates.
+    """
+    base = 1 - score
+    perfect = base <= 0
+    safe = xp.where(perfect, xp.ones_like(base), base)
+    return xp.where(perfect, xp.zeros_like(base), safe**gamma)
 
 
 def reduced_dice_penalty(

@@ -16,6 +16,17 @@ class OverlapStats(NamedTuple):
     """Sums over the reduced axes; each field has the shape of the unreduced axes.
 
     With ``squared=True`` the last two fields hold ``Σ y²`` and ``Σ p²`` (the V-Net denominator).
+    Being sums, statistics of disjoint parts of the data add up to those of the whole.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true, y_pred = np.array([1, 0, 1, 1]), np.array([0.9, 0.2, 0.6, 0.3])
+        >>> halves = [overlap_stats(y_true[i : i + 2], y_pred[i : i + 2]) for i in (0, 2)]
+        >>> whole = OverlapStats(*(a + b for a, b in zip(*halves)))
+        >>> np.allclose(whole, overlap_stats(y_true, y_pred))
+        True
+        >>> round(float(2 * whole.tp / (whole.sum_true + whole.sum_pred)), 6)
+        0.72
     """
 
     tp: Array
@@ -26,7 +37,11 @@ class OverlapStats(NamedTuple):
     """``Σ p`` (``Σ p²`` when squared), the predicted volume."""
 
 
-def overlap_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
+def overlap_sums(
+    inputs: Inputs, *, squared: bool = False, soft_label: bool = False
+) -> OverlapStats:
+    if soft_label and not squared:
+        return soft_label_sums(inputs)
     xp, y, p, axes = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes
     y_kept, p_kept = y, p
     if inputs.mask is not None:
@@ -35,6 +50,28 @@ def overlap_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
     if squared:
         return OverlapStats(tp, xp.sum(y_kept * y, axis=axes), xp.sum(p_kept * p, axis=axes))
     return OverlapStats(tp, xp.sum(y_kept, axis=axes), xp.sum(p_kept, axis=axes))
+
+
+def soft_label_sums(inputs: Inputs) -> OverlapStats:
+    """The statistics with ``tp = (Σ p + Σ y - Σ |p - y|) / 2`` (Wang et al. 2023).
+
+    That is ``Σ min(y, p)``: equal to ``Σ y·p`` for 0/1 targets, and exact for soft ones (it is
+    ``Σ y`` at ``p = y``, where ``Σ y·p`` is ``Σ y²``). A mask ``m >= 0`` multiplies both inputs,
+    and ``|m·p - m·y| = m·|p - y|``. The squared statistics need no such form: the same identity
+    with squared norms gives ``Σ y·p`` back, and ``Σ y² + Σ p²`` is already 2·tp at ``p = y``.
+
+    ``|d|`` is written ``d·sign(d)``: the same value, and a slope of 0 at ``d = 0`` in every
+    framework (``abs`` has slope 0 there in PyTorch and TensorFlow but 1 in JAX), so where
+    ``p = y`` exactly each element adds 1/2 to the gradient of tp, as MONAI's and smp's do.
+    """
+    xp, y, p, axes = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes
+    if inputs.mask is not None:
+        y, p = y * inputs.mask, p * inputs.mask
+    sum_true = xp.sum(y, axis=axes)
+    sum_pred = xp.sum(p, axis=axes)
+    difference = p - y
+    distance = xp.sum(difference * xp.sign(difference), axis=axes)
+    return OverlapStats((sum_true + sum_pred - distance) / 2, sum_true, sum_pred)
 
 
 def overlap_stats(
@@ -47,6 +84,7 @@ def overlap_stats(
     from_logits: bool | str = False,
     threshold: float | None = None,
     mask: Array | None = None,
+    soft_label: bool = False,
 ) -> OverlapStats:
     """The additive statistics ``tp = Σ y·p``, ``Σ y`` and ``Σ p`` over ``axis``.
 
@@ -61,6 +99,8 @@ def overlap_stats(
         threshold: count ``p > threshold`` as 1 and the rest as 0 (hard statistics).
         mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
             (or has ``y_true``'s shape for sparse labels).
+        soft_label: ``tp = (Σ p + Σ y - Σ |p - y|) / 2`` (Wang et al. 2023), the same as
+            ``Σ y·p`` for 0/1 targets and exact for soft ones; no effect with ``squared``.
 
     Returns:
         ``OverlapStats(tp, sum_true, sum_pred)``, each of ``y_pred``'s shape without ``axis``,
@@ -83,4 +123,4 @@ def overlap_stats(
         threshold=threshold,
         mask=mask,
     )
-    return overlap_sums(inputs, squared=squared)
+    return overlap_sums(inputs, squared=squared, soft_label=bool(soft_label))

@@ -100,6 +100,7 @@ def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
 exp = tf.math.exp
 sigmoid = tf.math.sigmoid  # optional: the core uses a namespace's fused sigmoid when it has one
 abs = tf.math.abs
+sign = tf.math.sign
 expm1 = tf.math.expm1
 log = tf.math.log
 log1p = tf.math.log1p

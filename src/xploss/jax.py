@@ -14,7 +14,7 @@ import jax
 
 from xploss._statistics import OverlapStats
 
-__all__ = ["all_reduce"]  # and, importing Flax on first use, DiceCoefficient, TruePositiveRate
+__all__ = ["all_reduce"]  # and, importing Flax on first use, the metrics of _flax_metrics
 
 
 def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], OverlapStats]:
@@ -23,6 +23,20 @@ def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], Ove
     Inside ``shard_map``, ``pmap`` or ``vmap(..., axis_name=...)``, pass
     ``all_reduce=xploss.jax.all_reduce("batch")`` to get the Dice of the global batch. Plain
     ``jax.jit`` on sharded arrays needs nothing: the sums already span the global array.
+
+    Example: each of two mapped "devices" holds one image, and both get the Dice of the pair.
+
+        >>> import jax
+        >>> import jax.numpy as jnp
+        >>> import xploss
+        >>> y_true = jnp.array([[1.0, 0.0], [1.0, 1.0]])
+        >>> y_pred = jnp.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> def dice(y, p):
+        ...     return xploss.dice_coefficient(
+        ...         y, p, smooth_nr=0, smooth_dr=0, all_reduce=all_reduce("batch")
+        ...     )
+        >>> [round(float(d), 6) for d in jax.vmap(dice, axis_name="batch")(y_true, y_pred)]
+        [0.72, 0.72]
     """
 
     def summed(stats: OverlapStats) -> OverlapStats:
@@ -33,7 +47,7 @@ def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], Ove
 
 def __getattr__(name: str) -> Any:
     # The Flax NNX metrics import Flax, an optional dependency, only when asked for.
-    if name in ("DiceCoefficient", "TruePositiveRate"):
+    if name in ("DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"):
         from xploss import _flax_metrics
 
         return getattr(_flax_metrics, name)

@@ -21,12 +21,30 @@ import keras
 from keras import ops
 
 from xploss import _checks
-from xploss._losses import bce_dice_loss, dice_loss, generalized_dice_loss
+from xploss._losses import (
+    bce_dice_loss,
+    dice_loss,
+    focal_tversky_loss,
+    generalized_dice_loss,
+    jaccard_loss,
+    tversky_loss,
+)
 from xploss._namespace import array_namespace
-from xploss._scores import dice_score, true_positive_score
+from xploss._scores import dice_score, jaccard_score, precision_score, true_positive_score
 from xploss._statistics import OverlapStats, overlap_stats
 
-__all__ = ["BCEDiceLoss", "DiceCoefficient", "DiceLoss", "GeneralizedDiceLoss", "TruePositiveRate"]
+__all__ = [
+    "BCEDiceLoss",
+    "DiceCoefficient",
+    "DiceLoss",
+    "FocalTverskyLoss",
+    "GeneralizedDiceLoss",
+    "JaccardIndex",
+    "JaccardLoss",
+    "Precision",
+    "TruePositiveRate",
+    "TverskyLoss",
+]
 
 PACKAGE = "xploss"
 
@@ -128,6 +146,7 @@ class DiceLoss(_OverlapLoss):
         smooth_nr: float = 1e-5,
         smooth_dr: float = 1e-5,
         squared: bool = False,
+        soft_label: bool = False,
         from_logits: bool | str = False,
         class_weight: Sequence[float] | None = None,
         log: bool = False,
@@ -147,17 +166,23 @@ class DiceLoss(_OverlapLoss):
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
         self.squared = bool(squared)
+        self.soft_label = bool(soft_label)
         self.log = bool(log)
+
+    @staticmethod
+    def _loss(y_true: Any, y_pred: Any, **options: Any) -> Any:
+        return dice_loss(y_true, y_pred, **options)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         y_true, options = self._options(y_true, y_pred)
-        return dice_loss(
+        return self._loss(
             y_true,
             y_pred,
             **options,
             smooth_nr=self.smooth_nr,
             smooth_dr=self.smooth_dr,
             squared=self.squared,
+            soft_label=self.soft_label,
             weight=self.class_weight,
             log=self.log,
         )
@@ -168,8 +193,32 @@ class DiceLoss(_OverlapLoss):
             "smooth_nr": self.smooth_nr,
             "smooth_dr": self.smooth_dr,
             "squared": self.squared,
+            "soft_label": self.soft_label,
             "log": self.log,
         }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class JaccardLoss(DiceLoss):
+    """Jaccard (soft IoU) loss ``1 - J`` (``-log J`` with ``log=True``), one value per sample.
+
+    ``DiceLoss``'s options and axes, ``xploss.jaccard_loss``'s formula (segmentation_models'
+    ``JaccardLoss``, with ``smooth_nr = smooth_dr = smooth``). ``soft_label=True`` is exact for
+    soft targets (label smoothing, distillation).
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[[[1.0], [0.0]]]])  # (1, 1, 2, 1)
+        >>> float(JaccardLoss(smooth_nr=0, smooth_dr=0)(y_true, y_true * 0.5))  # 1 - 0.5/1
+        0.5
+    """
+
+    def __init__(self, *, name: str = "jaccard_loss", **options: Any) -> None:
+        super().__init__(name=name, **options)
+
+    @staticmethod
+    def _loss(y_true: Any, y_pred: Any, **options: Any) -> Any:
+        return jaccard_loss(y_true, y_pred, **options)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -179,6 +228,13 @@ class BCEDiceLoss(_OverlapLoss):
     ``BCEDiceLoss(smooth_nr=1, smooth_dr=1)`` is ``binary_crossentropy - log(dice_coef)`` with
     ``dice_coef`` over ``axis=[1, 2, 3]``, computed per sample (Keras then averages the per-sample
     losses). ``log_dice=False`` gives ``BCE + (1 - D)``. See ``xploss.bce_dice_loss``.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1.0, 0.0, 1.0, 1.0]])
+        >>> y_pred = np.array([[0.9, 0.2, 0.6, 0.3]])
+        >>> round(float(BCEDiceLoss(smooth_nr=0, smooth_dr=0)(y_true, y_pred)), 4)
+        0.8393
     """
 
     def __init__(
@@ -243,6 +299,15 @@ class GeneralizedDiceLoss(_OverlapLoss):
 
     ``axis`` defaults to every axis but the batch and class axes: one score per volume of a
     ``(B, D1, D2, D3, C)`` batch. See ``xploss.generalized_dice_loss``.
+
+    Example: two classes of equal volume get equal weights.
+
+        >>> import numpy as np
+        >>> y_true = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # (B, W, C) = (1, 2, 2)
+        >>> y_pred = np.array([[[0.8, 0.2], [0.1, 0.9]]])
+        >>> loss = GeneralizedDiceLoss(smooth_nr=0, smooth_dr=0)
+        >>> round(float(loss(y_true, y_pred)), 4)  # 1 - 2·(0.8 + 0.9) / (2 + 2)
+        0.15
     """
 
     def __init__(
@@ -295,6 +360,119 @@ class GeneralizedDiceLoss(_OverlapLoss):
             "smooth_nr": self.smooth_nr,
             "smooth_dr": self.smooth_dr,
         }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TverskyLoss(_OverlapLoss):
+    """Tversky loss ``1 - S`` per sample; ``alpha`` weighs false positives, ``beta`` false
+    negatives.
+
+    Keras' own ``keras.losses.Tversky`` (up to 3.15) has the two swapped: its ``alpha``
+    multiplies the false negatives (keras-team/keras#23333). ``keras.losses.Tversky(alpha=a,
+    beta=b)`` is ``TverskyLoss(alpha=b, beta=a, smooth_nr=0, smooth_dr=1e-7)`` here on one
+    sample (Keras pools the batch; this loss is per sample). See ``xploss.tversky_loss``.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1.0, 0.0, 1.0, 1.0]])
+        >>> y_pred = np.array([[0.9, 0.2, 0.6, 0.3]])
+        >>> loss = TverskyLoss(alpha=0.3, beta=0.7, smooth_nr=0, smooth_dr=0)
+        >>> round(float(loss(y_true, y_pred)), 6)  # 1 - 1.8 / (1.8 + 0.3·0.2 + 0.7·1.2)
+        0.333333
+    """
+
+    def __init__(
+        self,
+        *,
+        axis: int | Sequence[int] | None = None,
+        class_axis: int = -1,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        smooth_nr: float = 1e-5,
+        smooth_dr: float = 1e-5,
+        soft_label: bool = False,
+        from_logits: bool | str = False,
+        class_weight: Sequence[float] | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "tversky_loss",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            axis=axis,
+            class_axis=class_axis,
+            from_logits=from_logits,
+            class_weight=class_weight,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+        )
+        self.alpha, self.beta = _checks.check_tversky_weights(alpha, beta)
+        self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
+        self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
+        self.soft_label = bool(soft_label)
+
+    def _loss(self, y_true: Any, y_pred: Any, **options: Any) -> Any:
+        return tversky_loss(y_true, y_pred, **options)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_true, options = self._options(y_true, y_pred)
+        return self._loss(
+            y_true,
+            y_pred,
+            **options,
+            alpha=self.alpha,
+            beta=self.beta,
+            smooth_nr=self.smooth_nr,
+            smooth_dr=self.smooth_dr,
+            soft_label=self.soft_label,
+            weight=self.class_weight,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "smooth_nr": self.smooth_nr,
+            "smooth_dr": self.smooth_dr,
+            "soft_label": self.soft_label,
+        }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FocalTverskyLoss(TverskyLoss):
+    """Focal Tversky loss ``(1 - S)^gamma`` per sample (Abraham and Khan 2019).
+
+    ``gamma`` is the exponent itself (the paper's ``1/γ``); the defaults ``alpha=0.3, beta=0.7,
+    gamma=0.75`` are the authors' code. Every other keyword is ``TverskyLoss``'s; see
+    ``xploss.focal_tversky_loss``.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1.0, 0.0, 1.0, 1.0]])
+        >>> y_pred = np.array([[0.9, 0.2, 0.6, 0.3]])
+        >>> loss = FocalTverskyLoss(smooth_nr=0, smooth_dr=0)
+        >>> round(float(loss(y_true, y_pred)), 6)  # (1 - 2/3)^0.75
+        0.438691
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.3,
+        beta: float = 0.7,
+        gamma: float = 0.75,
+        name: str = "focal_tversky_loss",
+        **options: Any,
+    ) -> None:
+        super().__init__(alpha=alpha, beta=beta, name=name, **options)
+        self.gamma = _checks.check_positive(gamma, "gamma")
+
+    def _loss(self, y_true: Any, y_pred: Any, **options: Any) -> Any:
+        return focal_tversky_loss(y_true, y_pred, gamma=self.gamma, **options)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "gamma": self.gamma}
 
 
 class _OverlapMetric(keras.metrics.Metric):
@@ -426,7 +604,16 @@ class DiceCoefficient(_OverlapMetric):
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TruePositiveRate(_OverlapMetric):
     """The true-positive rate ``Σ y·[p > 0.5] / Σ y`` of everything seen since the last reset:
-    the seeds' ``true_positive_rate`` over the dataset instead of averaged over batches."""
+    the seeds' ``true_positive_rate`` over the dataset instead of averaged over batches.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = TruePositiveRate()
+        >>> metric.update_state(np.array([[1.0, 1.0]]), np.array([[0.9, 0.4]]))
+        >>> metric.update_state(np.array([[1.0, 0.0]]), np.array([[0.6, 0.2]]))
+        >>> round(float(metric.result()), 4)  # 2 of the 3 positives found
+        0.6667
+    """
 
     def __init__(
         self,
@@ -451,3 +638,54 @@ class TruePositiveRate(_OverlapMetric):
 
     def _score(self, stats: OverlapStats, xp: Any) -> Any:
         return true_positive_score(stats, zero_division=self.zero_division, xp=xp)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class JaccardIndex(DiceCoefficient):
+    """The Jaccard index (IoU) ``tp / (Σy + Σp - tp)`` of everything seen since the last reset.
+
+    ``DiceCoefficient``'s options: hard (``p > 0.5``) and unsmoothed by default; unlike Keras'
+    ``MeanIoU`` it takes probabilities (or logits) directly, without an argmax.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = JaccardIndex()
+        >>> metric.update_state(np.array([[1.0, 0.0]]), np.array([[0.9, 0.2]]))
+        >>> metric.update_state(np.array([[1.0, 1.0]]), np.array([[0.8, 0.4]]))
+        >>> round(float(metric.result()), 4)  # tp = 2 of a union of 3
+        0.6667
+    """
+
+    def __init__(self, *, name: str = "jaccard_index", **options: Any) -> None:
+        super().__init__(name=name, **options)
+
+    def _score(self, stats: OverlapStats, xp: Any) -> Any:
+        return jaccard_score(
+            stats,
+            smooth_nr=self.smooth_nr,
+            smooth_dr=self.smooth_dr,
+            zero_division=self.zero_division,
+            xp=xp,
+        )
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Precision(TruePositiveRate):
+    """The precision ``Σ y·[p > 0.5] / Σ [p > 0.5]`` of everything seen since the last reset.
+
+    ``TruePositiveRate``'s options; ``zero_division`` (0) where nothing was predicted positive.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = Precision()
+        >>> metric.update_state(np.array([[1.0, 0.0]]), np.array([[0.9, 0.7]]))
+        >>> metric.update_state(np.array([[1.0, 1.0]]), np.array([[0.8, 0.3]]))
+        >>> round(float(metric.result()), 4)  # 2 of the 3 predicted positives
+        0.6667
+    """
+
+    def __init__(self, *, name: str = "precision", **options: Any) -> None:
+        super().__init__(name=name, **options)
+
+    def _score(self, stats: OverlapStats, xp: Any) -> Any:
+        return precision_score(stats, zero_division=self.zero_division, xp=xp)

@@ -7,9 +7,11 @@ computed by the core; this module only chooses axes and converts MONAI-style opt
 
 MONAI users: ``sigmoid=True`` is ``from_logits=True``, ``softmax=True`` is
 ``from_logits="softmax"``, ``squared_pred`` is ``squared``, ``batch``, ``include_background``,
-``to_onehot_y``, ``ignore_index`` and ``smooth_nr``/``smooth_dr`` keep their names; ``weight`` is
-a normalised weighted mean here (MONAI multiplies and then takes a plain mean, which lets a weight
-above 1 push the loss above 1: MONAI's value is xploss's times ``mean(weight)``).
+``to_onehot_y``, ``ignore_index``, ``soft_label`` and ``smooth_nr``/``smooth_dr`` keep their names;
+``weight`` is a normalised weighted mean here (MONAI multiplies and then takes a plain mean, which
+lets a weight above 1 push the loss above 1: MONAI's value is xploss's times ``mean(weight)``).
+``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is ``JaccardLoss(smooth_nr=a / 2,
+smooth_dr=b / 2)``; ``TverskyLoss`` has MONAI's arguments and values.
 """
 
 from __future__ import annotations
@@ -23,17 +25,29 @@ import torch.distributed as dist
 from torch import nn
 
 from xploss import _checks
-from xploss._losses import bce_dice_loss, dice_loss, generalized_dice_loss
+from xploss._losses import (
+    bce_dice_loss,
+    dice_loss,
+    focal_tversky_loss,
+    generalized_dice_loss,
+    jaccard_loss,
+    tversky_loss,
+)
 from xploss._namespace import register_namespace
-from xploss._scores import dice_score, true_positive_score
+from xploss._scores import dice_score, jaccard_score, precision_score, true_positive_score
 from xploss._statistics import OverlapStats, overlap_stats
 
 __all__ = [
     "BCEDiceLoss",
     "DiceCoefficient",
     "DiceLoss",
+    "FocalTverskyLoss",
     "GeneralizedDiceLoss",
+    "JaccardIndex",
+    "JaccardLoss",
+    "Precision",
     "TruePositiveRate",
+    "TverskyLoss",
     "all_reduce",
 ]
 
@@ -72,6 +86,13 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
 
     Pass it as ``all_reduce=xploss.torch.all_reduce`` to make a Dice over the global batch exact
     under DistributedDataParallel. Without an initialised process group it returns ``stats``.
+
+    Example:
+        >>> import torch
+        >>> loss = DiceLoss(batch=True, all_reduce=all_reduce)  # the Dice of the global batch
+        >>> stats = overlap_stats(torch.tensor([1.0, 0.0]), torch.tensor([0.9, 0.2]))
+        >>> all_reduce(stats) is stats  # no process group: one process holds the whole batch
+        True
     """
     if not (dist.is_available() and dist.is_initialized()):
         return stats
@@ -113,6 +134,24 @@ class _OverlapLoss(nn.Module):
             target = target.squeeze(self.class_axis)
         mask = None if self.ignore_index is None else target != self.ignore_index
         return target, mask
+
+    def _compute_loss(
+        self, loss: Callable[..., Any], input: torch.Tensor, target: torch.Tensor, **options: Any
+    ) -> torch.Tensor:
+        """``loss(target, input, ...)`` with the axes, mask and options every module shares."""
+        target, mask = self._target_and_mask(target)
+        value: torch.Tensor = loss(
+            target,
+            input,
+            axis=reduced_axes(input.ndim, batch=self.batch, axis=self.axis),
+            class_axis=self.class_axis,
+            from_logits=self.from_logits,
+            mask=mask,
+            reduction=self.reduction,
+            all_reduce=self.all_reduce,
+            **options,
+        )
+        return value
 
     def _background_weight(self, input: torch.Tensor, weight: Any) -> Any:
         """Class weights with the background class (index 0) weighted 0 when it is excluded."""
@@ -174,6 +213,7 @@ class DiceLoss(_OverlapLoss):
         smooth_nr: float = 1e-5,
         smooth_dr: float = 1e-5,
         squared: bool = False,
+        soft_label: bool = False,
         from_logits: bool | str = False,
         threshold: float | None = None,
         weight: ClassWeight = None,
@@ -199,40 +239,65 @@ class DiceLoss(_OverlapLoss):
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
         self.squared = bool(squared)
+        self.soft_label = bool(soft_label)
         self.threshold = threshold
         self.zero_division = zero_division
         self.log = bool(log)
         _store_weight(self, weight)
 
+    @staticmethod
+    def _loss(y_true: torch.Tensor, y_pred: torch.Tensor, **options: Any) -> torch.Tensor:
+        return dice_loss(y_true, y_pred, **options)  # type: ignore[no-any-return]
+
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        target, mask = self._target_and_mask(target)
-        loss: torch.Tensor = dice_loss(
-            target,
+        return self._compute_loss(
+            self._loss,
             input,
-            axis=reduced_axes(input.ndim, batch=self.batch, axis=self.axis),
-            class_axis=self.class_axis,
+            target,
             smooth_nr=self.smooth_nr,
             smooth_dr=self.smooth_dr,
             squared=self.squared,
-            from_logits=self.from_logits,
+            soft_label=self.soft_label,
             threshold=self.threshold,
             weight=self._background_weight(input, self.weight),
-            mask=mask,
             zero_division=self.zero_division,
-            reduction=self.reduction,
-            all_reduce=self.all_reduce,
             log=self.log,
         )
-        return loss
 
     def extra_repr(self) -> str:
         parts = self._common_repr()
         parts.append(f"smooth_nr={self.smooth_nr:g}, smooth_dr={self.smooth_dr:g}")
         if self.squared:
             parts.append("squared=True")
+        if self.soft_label:
+            parts.append("soft_label=True")
         if self.log:
             parts.append("log=True")
         return ", ".join(parts)
+
+
+class JaccardLoss(DiceLoss):
+    """Jaccard (soft IoU) loss ``1 - J`` (or ``-log J``) as an ``nn.Module``: ``DiceLoss``'s
+    options and axes, ``xploss.jaccard_loss``'s formula.
+
+    MONAI's ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is
+    ``JaccardLoss(smooth_nr=a / 2, smooth_dr=b / 2)`` (MONAI doubles numerator and
+    denominator); segmentation_models_pytorch's ``JaccardLoss(mode="multiclass", smooth=s)``
+    is ``JaccardLoss(batch=True, smooth_nr=s, smooth_dr=s, from_logits="softmax")`` for the
+    classes present in the batch. ``soft_label=True`` is Wang et al.'s Jaccard metric loss.
+
+    Example:
+        >>> import torch
+        >>> loss = JaccardLoss(smooth_nr=0, smooth_dr=0)
+        >>> probs = torch.tensor([[[0.9, 0.2], [0.6, 0.3]]])  # (B, C, W) = (1, 2, 2)
+        >>> labels = torch.tensor([[0, 1]])  # class indices (B, W)
+        >>> float(loss(probs, labels))  # 1 - mean(0.9 / 1.2, 0.3 / 1.6)
+        0.53125
+    """
+
+    @staticmethod
+    def _loss(y_true: torch.Tensor, y_pred: torch.Tensor, **options: Any) -> torch.Tensor:
+        return jaccard_loss(y_true, y_pred, **options)  # type: ignore[no-any-return]
 
 
 class BCEDiceLoss(_OverlapLoss):
@@ -241,6 +306,14 @@ class BCEDiceLoss(_OverlapLoss):
     The same axes and options as ``DiceLoss``; see ``xploss.bce_dice_loss``. MONAI's
     ``DiceCELoss(sigmoid=True, lambda_ce=a, lambda_dice=b)`` is
     ``BCEDiceLoss(from_logits=True, bce_weight=a, dice_weight=b, log_dice=False)``.
+
+    Example:
+        >>> import torch
+        >>> loss = BCEDiceLoss(smooth_nr=0, smooth_dr=0)
+        >>> probs = torch.tensor([[[0.9, 0.2, 0.6, 0.3]]])  # (B, C, W) = (1, 1, 4)
+        >>> target = torch.tensor([[[1.0, 0.0, 1.0, 1.0]]])
+        >>> round(float(loss(probs, target)), 4)  # BCE 0.5108 - log(Dice 0.72)
+        0.8393
     """
 
     def __init__(
@@ -281,24 +354,17 @@ class BCEDiceLoss(_OverlapLoss):
         _store_weight(self, weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        target, mask = self._target_and_mask(target)
-        loss: torch.Tensor = bce_dice_loss(
-            target,
+        return self._compute_loss(
+            bce_dice_loss,
             input,
-            axis=reduced_axes(input.ndim, batch=self.batch, axis=self.axis),
-            class_axis=self.class_axis,
+            target,
             smooth_nr=self.smooth_nr,
             smooth_dr=self.smooth_dr,
-            from_logits=self.from_logits,
             bce_weight=self.bce_weight,
             dice_weight=self.dice_weight,
             log_dice=self.log_dice,
             weight=self._background_weight(input, self.weight),
-            mask=mask,
-            reduction=self.reduction,
-            all_reduce=self.all_reduce,
         )
-        return loss
 
     def extra_repr(self) -> str:
         parts = self._common_repr()
@@ -311,7 +377,17 @@ class BCEDiceLoss(_OverlapLoss):
 class GeneralizedDiceLoss(_OverlapLoss):
     """Generalized Dice loss (Sudre et al. 2017) as an ``nn.Module``: one score per image over
     the classes on axis 1 (``batch=True``: one for the batch). See
-    ``xploss.generalized_dice_loss``; MONAI's ``w_type`` is ``weight_type``."""
+    ``xploss.generalized_dice_loss``; MONAI's ``w_type`` is ``weight_type``.
+
+    Example: two classes of equal volume get equal weights.
+
+        >>> import torch
+        >>> loss = GeneralizedDiceLoss(smooth_nr=0, smooth_dr=0)
+        >>> probs = torch.tensor([[[0.8, 0.1], [0.2, 0.9]]])  # (B, C, W) = (1, 2, 2)
+        >>> labels = torch.tensor([[0, 1]])  # class indices (B, W)
+        >>> round(float(loss(probs, labels)), 4)  # 1 - 2·(0.8 + 0.9) / (2 + 2)
+        0.15
+    """
 
     def __init__(
         self,
@@ -344,27 +420,132 @@ class GeneralizedDiceLoss(_OverlapLoss):
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        target, mask = self._target_and_mask(target)
-        loss: torch.Tensor = generalized_dice_loss(
-            target,
+        return self._compute_loss(
+            generalized_dice_loss,
             input,
-            axis=reduced_axes(input.ndim, batch=self.batch, axis=self.axis),
-            class_axis=self.class_axis,
+            target,
             weight_type=self.weight_type,
             smooth_nr=self.smooth_nr,
             smooth_dr=self.smooth_dr,
-            from_logits=self.from_logits,
-            mask=mask,
-            reduction=self.reduction,
-            all_reduce=self.all_reduce,
         )
-        return loss
 
     def extra_repr(self) -> str:
         parts = self._common_repr()
         parts.append(f"weight_type={self.weight_type!r}")
         parts.append(f"smooth_nr={self.smooth_nr:g}, smooth_dr={self.smooth_dr:g}")
         return ", ".join(parts)
+
+
+class TverskyLoss(_OverlapLoss):
+    """Tversky loss ``1 - S`` as an ``nn.Module``, with MONAI's ``TverskyLoss`` arguments.
+
+    ``alpha`` weighs the false positives and ``beta`` the false negatives (as MONAI, smp and the
+    paper; Keras 3.15 has them swapped). The axes and the other options are ``DiceLoss``'s; see
+    ``xploss.tversky_loss``.
+
+    Example:
+        >>> import torch
+        >>> loss = TverskyLoss(alpha=0.3, beta=0.7, smooth_nr=0, smooth_dr=0)
+        >>> probs = torch.tensor([[[0.9, 0.2, 0.6, 0.3]]])  # (B, C, W) = (1, 1, 4)
+        >>> target = torch.tensor([[[1.0, 0.0, 1.0, 1.0]]])
+        >>> round(float(loss(probs, target)), 6)  # 1 - 1.8 / (1.8 + 0.3·0.2 + 0.7·1.2)
+        0.333333
+    """
+
+    def __init__(
+        self,
+        *,
+        batch: bool = False,
+        axis: Axis = None,
+        class_axis: int = 1,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        smooth_nr: float = 1e-5,
+        smooth_dr: float = 1e-5,
+        soft_label: bool = False,
+        from_logits: bool | str = False,
+        weight: ClassWeight = None,
+        include_background: bool = True,
+        to_onehot_y: bool = False,
+        ignore_index: int | None = None,
+        zero_division: float = 1.0,
+        reduction: str = "mean",
+        all_reduce: Callable[[OverlapStats], OverlapStats] | None = None,
+    ) -> None:
+        super().__init__(
+            batch=batch,
+            axis=axis,
+            class_axis=class_axis,
+            from_logits=from_logits,
+            include_background=include_background,
+            to_onehot_y=to_onehot_y,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            all_reduce=all_reduce,
+        )
+        self.alpha, self.beta = _checks.check_tversky_weights(alpha, beta)
+        self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
+        self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
+        self.soft_label = bool(soft_label)
+        self.zero_division = zero_division
+        _store_weight(self, weight)
+
+    def _loss(self, y_true: torch.Tensor, y_pred: torch.Tensor, **options: Any) -> torch.Tensor:
+        return tversky_loss(y_true, y_pred, **options)  # type: ignore[no-any-return]
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self._compute_loss(
+            self._loss,
+            input,
+            target,
+            alpha=self.alpha,
+            beta=self.beta,
+            smooth_nr=self.smooth_nr,
+            smooth_dr=self.smooth_dr,
+            soft_label=self.soft_label,
+            weight=self._background_weight(input, self.weight),
+            zero_division=self.zero_division,
+        )
+
+    def extra_repr(self) -> str:
+        parts = self._common_repr()
+        parts.append(f"alpha={self.alpha:g}, beta={self.beta:g}")
+        parts.append(f"smooth_nr={self.smooth_nr:g}, smooth_dr={self.smooth_dr:g}")
+        if self.soft_label:
+            parts.append("soft_label=True")
+        return ", ".join(parts)
+
+
+class FocalTverskyLoss(TverskyLoss):
+    """Focal Tversky loss ``(1 - S)^gamma`` (Abraham and Khan 2019) as an ``nn.Module``.
+
+    ``gamma`` is the exponent itself (the paper's ``1/γ``); the defaults ``alpha=0.3,
+    beta=0.7, gamma=0.75`` are the authors' code. Every other keyword is ``TverskyLoss``'s; see
+    ``xploss.focal_tversky_loss``. segmentation_models_pytorch's ``TverskyLoss(gamma=g)`` raises
+    the mean over the classes to ``g``; this raises each image's and class's ``1 - S``.
+
+    Example:
+        >>> import torch
+        >>> loss = FocalTverskyLoss(smooth_nr=0, smooth_dr=0)
+        >>> probs = torch.tensor([[[0.9, 0.2, 0.6, 0.3]]])  # (B, C, W) = (1, 1, 4)
+        >>> target = torch.tensor([[[1.0, 0.0, 1.0, 1.0]]])
+        >>> round(float(loss(probs, target)), 6)  # (1 - 2/3)^0.75
+        0.438691
+    """
+
+    def __init__(
+        self, *, alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75, **options: Any
+    ) -> None:
+        super().__init__(alpha=alpha, beta=beta, **options)
+        self.gamma = _checks.check_positive(gamma, "gamma")
+
+    def _loss(self, y_true: torch.Tensor, y_pred: torch.Tensor, **options: Any) -> torch.Tensor:
+        return focal_tversky_loss(  # type: ignore[no-any-return]
+            y_true, y_pred, gamma=self.gamma, **options
+        )
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, gamma={self.gamma:g}"
 
 
 class _OverlapMetric(nn.Module):
@@ -508,6 +689,14 @@ class TruePositiveRate(_OverlapMetric):
     """Stateful true-positive rate (recall): ``Σ y·[p > threshold] / Σ y`` over what was seen.
 
     A class with no positives scores ``zero_division`` (0). See ``DiceCoefficient``.
+
+    Example:
+        >>> import torch
+        >>> metric = TruePositiveRate()
+        >>> metric.update(torch.tensor([[[0.9, 0.4]]]), torch.tensor([[[1, 1]]]))
+        >>> metric.update(torch.tensor([[[0.6, 0.2]]]), torch.tensor([[[1, 0]]]))
+        >>> round(float(metric.compute()), 4)  # 2 of the 3 positives found
+        0.6667
     """
 
     def __init__(
@@ -533,5 +722,51 @@ class TruePositiveRate(_OverlapMetric):
 
     def _score(self, stats: OverlapStats) -> torch.Tensor:
         return true_positive_score(  # type: ignore[no-any-return]
+            stats, zero_division=self.zero_division, xp=torch_namespace
+        )
+
+
+class JaccardIndex(DiceCoefficient):
+    """Stateful Jaccard index (IoU): ``tp / (Σy + Σp - tp)`` of what was seen, per class.
+
+    ``DiceCoefficient``'s options (hard by default, ``p > 0.5``; unsmoothed; a class empty in
+    both target and prediction scores ``zero_division``, 1). ``"micro"`` is the dataset IoU per
+    class, as TorchMetrics' ``JaccardIndex``; ``"macro"`` the mean of per-image values.
+
+    Example:
+        >>> import torch
+        >>> metric = JaccardIndex()
+        >>> metric.update(torch.tensor([[[0.9, 0.2]]]), torch.tensor([[[1, 0]]]))
+        >>> metric.update(torch.tensor([[[0.8, 0.3]]]), torch.tensor([[[1, 1]]]))
+        >>> float(metric.compute())  # tp = 2 of a union of 3
+        0.6666666666666666
+    """
+
+    def _score(self, stats: OverlapStats) -> torch.Tensor:
+        return jaccard_score(  # type: ignore[no-any-return]
+            stats,
+            smooth_nr=self.smooth_nr,
+            smooth_dr=self.smooth_dr,
+            zero_division=self.zero_division,
+            xp=torch_namespace,
+        )
+
+
+class Precision(TruePositiveRate):
+    """Stateful precision: ``Σ y·[p > threshold] / Σ [p > threshold]`` over what was seen.
+
+    A class with no positive prediction scores ``zero_division`` (0). See ``TruePositiveRate``.
+
+    Example:
+        >>> import torch
+        >>> metric = Precision()
+        >>> metric.update(torch.tensor([[[0.9, 0.7]]]), torch.tensor([[[1, 0]]]))
+        >>> metric.update(torch.tensor([[[0.8, 0.3]]]), torch.tensor([[[1, 1]]]))
+        >>> float(metric.compute())  # 2 of the 3 predicted positives
+        0.6666666666666666
+    """
+
+    def _score(self, stats: OverlapStats) -> torch.Tensor:
+        return precision_score(  # type: ignore[no-any-return]
             stats, zero_division=self.zero_division, xp=torch_namespace
         )
