@@ -98,7 +98,9 @@ def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
 
 
 exp = tf.math.exp
-sigmoid = tf.math.sigmoid  # optional: the core uses a namespace's fused sigmoid when it has one
+# Optional: the core uses a namespace's fused sigmoid and softplus when it has them.
+sigmoid = tf.math.sigmoid
+softplus = tf.math.softplus
 abs = tf.math.abs
 sign = tf.math.sign
 expm1 = tf.math.expm1
