@@ -85,15 +85,20 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> None:
 def write(results: dict[str, Any], out: pathlib.Path) -> None:
     machine = results["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
-    memory = results["numpy_peak_memory"]
-    memory_text = ", ".join(f"{k}: {v:.2f}" for k, v in memory.items() if k != "shape")
     text = (
         f"Machine: {machine['platform']}, {machine['cpus']} CPUs. Versions: {versions}.\n\n"
         "Ratios are medians (min–max) of per-repeat ratios; the implementations ran interleaved "
-        "in one process.\n\n" + table(results) + "\n\n"
-        f"NumPy eager forward, peak memory allocated during the call, in input sizes "
-        f"(shape {tuple(memory['shape'])}): {memory_text}.\n"
+        "in one process.\n\n" + table(results) + "\n"
     )
+    for key, label in (("numpy_peak_memory", "NumPy"), ("torch_peak_memory", "PyTorch")):
+        memory = results.get(key)
+        if memory is None:
+            continue
+        memory_text = ", ".join(f"{k}: {v:.2f}" for k, v in memory.items() if k != "shape")
+        text += (
+            f"\n{label} eager forward, peak memory allocated during the call, in input sizes "
+            f"(shape {tuple(memory['shape'])}): {memory_text}.\n"
+        )
     (out / "table.md").write_text(text)
     plot(results, out / "ratios.png")
     print(text)

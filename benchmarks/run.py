@@ -340,6 +340,28 @@ def numpy_peak_memory(shape) -> dict[str, float]:
     return peaks
 
 
+def torch_peak_memory(shape) -> dict[str, float]:
+    """Peak bytes allocated during one eager forward pass, in input sizes, from the profiler's
+    allocation records (PyTorch has no peak counter on the CPU): the running sum of every
+    event's own allocations and frees, in the order the events started."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cases = torch_cases(shape, compiled=False, backward=False)
+    cases.pop("streaming limit", None)
+    nbytes = make_inputs(shape)[1].nbytes
+    peaks = {}
+    for name, fn in cases.items():
+        fn()
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            fn()
+        current = peak = 0
+        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+            current += event.self_cpu_memory_usage
+            peak = max(peak, current)
+        peaks[name] = peak / nbytes
+    return peaks
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -436,6 +458,8 @@ def run(sizes: str, repeats: int, budget: float) -> dict:
                     )
     memory_shape = list(WORKLOADS[sizes].values())[-1]
     results["numpy_peak_memory"] = {"shape": memory_shape, **numpy_peak_memory(memory_shape)}
+    if available("torch"):
+        results["torch_peak_memory"] = {"shape": memory_shape, **torch_peak_memory(memory_shape)}
     return results
 
 

@@ -32,6 +32,7 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     assert all("xploss" in "".join(g["timings"]) for g in results["groups"])
     assert "| torch | eager | fwd+bwd |" in (tmp_path / "table.md").read_text()
     assert (tmp_path / "ratios.png").stat().st_size > 1000
+    assert "PyTorch eager forward, peak memory" in (tmp_path / "table.md").read_text()
 
 
 def test_causes_smoke_run_writes_every_probe(tmp_path):
