@@ -469,3 +469,38 @@ def test_tversky_weights_are_checked(fn, name):
 def test_options_are_keyword_only():
     with pytest.raises(TypeError, match="positional"):
         xploss.dice_loss(Y4, P4, None)  # type: ignore[misc]
+
+
+SWITCHES = [
+    (xploss.dice_coefficient, "squared"),
+    (xploss.dice_coefficient, "soft_label"),
+    (xploss.dice_loss, "log"),
+    (xploss.dice_loss, "soft_label"),
+    (xploss.jaccard_index, "soft_label"),
+    (xploss.jaccard_loss, "log"),
+    (xploss.tversky_loss, "soft_label"),
+    (xploss.bce_dice_loss, "log_dice"),
+    (xploss.overlap_stats, "squared"),
+    (xploss.overlap_stats, "soft_label"),
+]
+
+
+@pytest.mark.parametrize(("fn", "name"), SWITCHES, ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("value", ["False", None, 1, np.array(True)], ids=repr)
+def test_switches_must_be_bools(fn, name, value):
+    # bool("False") is True: a string must not switch soft labels (or the log form) on.
+    with pytest.raises(TypeError, match=rf"{name} must be True or False, got "):
+        fn(Y4, P4, **{name: value})
+
+
+def test_adapters_check_their_switches():
+    import xploss.torch as xt
+
+    with pytest.raises(TypeError, match="soft_label must be True or False, got 'yes'"):
+        xt.DiceLoss(soft_label="yes")
+    with pytest.raises(TypeError, match="batch must be True or False, got 1"):
+        xt.TverskyLoss(batch=1)
+    import xploss.keras as xk
+
+    with pytest.raises(TypeError, match="squared must be True or False, got 'no'"):
+        xk.DiceLoss(squared="no")

@@ -132,6 +132,14 @@ def check_activation(from_logits: object) -> str | None:
     )
 
 
+def check_flag(value: object, name: str) -> bool:
+    """A switch must be a Python bool: ``bool("False")`` is True, and an array has no truth value
+    while a function is traced."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
 def check_real(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {value!r}.")

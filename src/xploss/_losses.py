@@ -44,7 +44,9 @@ def _overlap_loss(
     if gamma is not None:
         focal = focal_penalty(values, gamma=gamma, xp=xp)
         return reduce(focal, weight=weights, reduction=reduction, xp=xp)
-    return reduced_dice_penalty(values, weight=weights, reduction=reduction, log=bool(log), xp=xp)
+    return reduced_dice_penalty(
+        values, weight=weights, reduction=reduction, log=_checks.check_flag(log, "log"), xp=xp
+    )
 
 
 def dice_loss(
@@ -140,9 +142,10 @@ def jaccard_loss(
     [0, 1] (``log=False``) for any non-negative weights.
 
     Conventions elsewhere: segmentation_models_pytorch's ``JaccardLoss(smooth=s)`` is
-    ``smooth_nr = smooth_dr = s`` (it sums the batch too: ``axis`` of every axis but the
-    classes); MONAI's ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is ``smooth_nr=a/2,
-    smooth_dr=b/2`` here (it doubles numerator and denominator).
+    ``smooth_nr = smooth_dr = s, soft_label=True`` (it always takes the L1 intersection, and
+    sums the batch too: ``axis`` of every axis but the classes); MONAI's ``DiceLoss(jaccard=True,
+    smooth_nr=a, smooth_dr=b)`` is ``smooth_nr=a/2, smooth_dr=b/2`` here (it doubles numerator
+    and denominator).
 
     Args:
         y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, squared, soft_label,
@@ -471,7 +474,11 @@ def bce_dice_loss(
     xp = inputs.xp
     bce = reduce(_mean_bce(inputs), weight=weights, reduction=reduction, xp=xp)
     penalty = reduced_dice_penalty(
-        dice, weight=weights, reduction=reduction, log=bool(log_dice), xp=xp
+        dice,
+        weight=weights,
+        reduction=reduction,
+        log=_checks.check_flag(log_dice, "log_dice"),
+        xp=xp,
     )
     return bce_factor * bce + dice_factor * penalty
 

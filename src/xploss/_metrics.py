@@ -28,7 +28,11 @@ def statistics(
 ) -> OverlapStats:
     """The statistics of ``inputs``, summed over devices by ``all_reduce`` when one is given."""
     reducer = _checks.check_callable(all_reduce, "all_reduce")
-    stats = overlap_sums(inputs, squared=squared, soft_label=bool(soft_label))
+    stats = overlap_sums(
+        inputs,
+        squared=_checks.check_flag(squared, "squared"),
+        soft_label=_checks.check_flag(soft_label, "soft_label"),
+    )
     return stats if reducer is None else OverlapStats(*reducer(stats))
 
 

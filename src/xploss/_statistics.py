@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from xploss import _checks
 from xploss._inputs import Inputs, prepare
 from xploss._namespace import Array
 
@@ -123,4 +124,8 @@ def overlap_stats(
         threshold=threshold,
         mask=mask,
     )
-    return overlap_sums(inputs, squared=squared, soft_label=bool(soft_label))
+    return overlap_sums(
+        inputs,
+        squared=_checks.check_flag(squared, "squared"),
+        soft_label=_checks.check_flag(soft_label, "soft_label"),
+    )

@@ -165,9 +165,9 @@ class DiceLoss(_OverlapLoss):
         )
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
-        self.squared = bool(squared)
-        self.soft_label = bool(soft_label)
-        self.log = bool(log)
+        self.squared = _checks.check_flag(squared, "squared")
+        self.soft_label = _checks.check_flag(soft_label, "soft_label")
+        self.log = _checks.check_flag(log, "log")
 
     @staticmethod
     def _loss(y_true: Any, y_pred: Any, **options: Any) -> Any:
@@ -266,7 +266,7 @@ class BCEDiceLoss(_OverlapLoss):
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
         self.bce_weight = _checks.check_nonnegative(bce_weight, "bce_weight")
         self.dice_weight = _checks.check_nonnegative(dice_weight, "dice_weight")
-        self.log_dice = bool(log_dice)
+        self.log_dice = _checks.check_flag(log_dice, "log_dice")
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         y_true, options = self._options(y_true, y_pred)
@@ -409,7 +409,7 @@ class TverskyLoss(_OverlapLoss):
         self.alpha, self.beta = _checks.check_tversky_weights(alpha, beta)
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
-        self.soft_label = bool(soft_label)
+        self.soft_label = _checks.check_flag(soft_label, "soft_label")
 
     def _loss(self, y_true: Any, y_pred: Any, **options: Any) -> Any:
         return tversky_loss(y_true, y_pred, **options)

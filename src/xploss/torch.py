@@ -57,10 +57,12 @@ __all__ = [
 # array-api-compat's namespace plus PyTorch's fused softplus, which the core uses where a
 # namespace has one: one kernel instead of seven elementwise passes, about 3× faster forward and
 # backward (benchmarks/results/causes.md). Above the threshold softplus(z) is z to within e^-50.
-torch_namespace = types.SimpleNamespace(
-    **vars(compat_namespace), softplus=functools.partial(F.softplus, threshold=50.0)
-)
+torch_namespace = types.ModuleType("xploss.torch.namespace")
+vars(torch_namespace).update(vars(compat_namespace))
+torch_namespace.__name__ = "xploss.torch.namespace"
+torch_namespace.softplus = functools.partial(F.softplus, threshold=50.0)  # type: ignore[attr-defined]
 register_namespace(torch.Tensor, torch_namespace)
+register_namespace(nn.Parameter, torch_namespace)
 
 Axis = int | tuple[int, ...] | None
 ClassWeight = Sequence[float] | torch.Tensor | None
@@ -128,12 +130,12 @@ class _OverlapLoss(nn.Module):
         _checks.check_activation(from_logits)
         _checks.check_choice(reduction, "reduction", _checks.REDUCTIONS)
         _checks.check_callable(all_reduce, "all_reduce")
-        self.batch = bool(batch)
+        self.batch = _checks.check_flag(batch, "batch")
         self.axis = axis
         self.class_axis = class_axis
         self.from_logits = from_logits
-        self.include_background = bool(include_background)
-        self.to_onehot_y = bool(to_onehot_y)
+        self.include_background = _checks.check_flag(include_background, "include_background")
+        self.to_onehot_y = _checks.check_flag(to_onehot_y, "to_onehot_y")
         self.ignore_index = ignore_index
         self.reduction = reduction
         self.all_reduce = all_reduce
@@ -247,11 +249,11 @@ class DiceLoss(_OverlapLoss):
         )
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
-        self.squared = bool(squared)
-        self.soft_label = bool(soft_label)
+        self.squared = _checks.check_flag(squared, "squared")
+        self.soft_label = _checks.check_flag(soft_label, "soft_label")
         self.threshold = threshold
         self.zero_division = zero_division
-        self.log = bool(log)
+        self.log = _checks.check_flag(log, "log")
         _store_weight(self, weight)
 
     @staticmethod
@@ -359,7 +361,7 @@ class BCEDiceLoss(_OverlapLoss):
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
         self.bce_weight = _checks.check_nonnegative(bce_weight, "bce_weight")
         self.dice_weight = _checks.check_nonnegative(dice_weight, "dice_weight")
-        self.log_dice = bool(log_dice)
+        self.log_dice = _checks.check_flag(log_dice, "log_dice")
         _store_weight(self, weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -495,7 +497,7 @@ class TverskyLoss(_OverlapLoss):
         self.alpha, self.beta = _checks.check_tversky_weights(alpha, beta)
         self.smooth_nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
         self.smooth_dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
-        self.soft_label = bool(soft_label)
+        self.soft_label = _checks.check_flag(soft_label, "soft_label")
         self.zero_division = zero_division
         _store_weight(self, weight)
 
@@ -740,7 +742,8 @@ class JaccardIndex(DiceCoefficient):
 
     ``DiceCoefficient``'s options (hard by default, ``p > 0.5``; unsmoothed; a class empty in
     both target and prediction scores ``zero_division``, 1). ``"micro"`` is the dataset IoU per
-    class, as TorchMetrics' ``JaccardIndex``; ``"macro"`` the mean of per-image values.
+    class (TorchMetrics' ``JaccardIndex`` aggregates the same way, but takes the arg-max of
+    multi-class inputs and scores an empty class 0); ``"macro"`` the mean of per-image values.
 
     Example:
         >>> import torch

@@ -98,7 +98,8 @@ class Run:
 
 def sigmoid(logits: npt.NDArray[np.floating]) -> Array:
     """Foreground probabilities from logits, in NumPy (for the figure)."""
-    return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+    bounded = np.clip(logits.astype(np.float64), -50.0, 50.0)  # exp stays finite; p is 0 or 1 there
+    return (1.0 / (1.0 + np.exp(-bounded))).astype(np.float32)
 
 
 class ProgressBar:
