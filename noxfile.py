@@ -9,12 +9,16 @@ nox.options.reuse_existing_virtualenvs = True
 
 # The CPU build of PyTorch; an unpinned torch pulls a multi-GB CUDA build.
 TORCH = "torch==2.13.0"
+# segmentation_models_pytorch's losses (tests and benchmarks compare with them); without its
+# dependencies, whose torchvision does not install beside the pinned CPU torch.
+SMP = "segmentation-models-pytorch==0.6.0"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite on numpy, array-api-strict, torch, JAX and TensorFlow, eager and jitted."""
     session.install("-e", ".[test,all]", TORCH)
+    session.install("--no-deps", SMP)
     session.run(
         "python",
         "-m",
@@ -42,7 +46,7 @@ def bench(session: nox.Session) -> None:
     run. segmentation_models_pytorch is installed without its dependencies (its torchvision does
     not install beside the pinned CPU torch); only its losses are loaded."""
     session.install("-e", ".[all,bench]", TORCH)
-    session.install("--no-deps", "segmentation-models-pytorch==0.6.0")
+    session.install("--no-deps", SMP)
     session.run("python", "-m", "benchmarks.run", *session.posargs)
 
 
