@@ -69,6 +69,15 @@ def quantities(labels: Any, one_hot: Any, logits: Any) -> dict[str, Any]:
             labels, logits, axis=(1, 2), from_logits="softmax"
         ),
         "true_positive_rate": xploss.true_positive_rate(one_hot, logits, **per_image),
+        "precision": xploss.precision(one_hot, logits, **per_image),
+        "jaccard_loss": xploss.jaccard_loss(one_hot, logits, **per_image),
+        "tversky_loss (0.3, 0.7)": xploss.tversky_loss(
+            one_hot, logits, alpha=0.3, beta=0.7, **per_image
+        ),
+        "focal_tversky_loss": xploss.focal_tversky_loss(one_hot, logits, **per_image),
+        "dice_loss (soft labels)": xploss.dice_loss(
+            0.9 * one_hot + 0.05, logits, soft_label=True, **per_image
+        ),
     }
 
 
