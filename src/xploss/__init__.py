@@ -5,9 +5,8 @@ CuPy, Dask, array-api-strict) and returns arrays of that library; all options ar
 Importing xploss imports no framework.
 """
 
-from xploss._losses import (
-    bce_dice_loss,
-    binary_cross_entropy,
+from xploss._losses_bce import bce_dice_loss, binary_cross_entropy
+from xploss._losses_overlap import (
     dice_loss,
     focal_tversky_loss,
     generalized_dice_loss,

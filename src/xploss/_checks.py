@@ -1,4 +1,4 @@
-"""Checks layer: validate options, shapes and dtypes in plain Python.
+"""Checks layer: validate shapes, axes and dtypes in plain Python (options: ``_options.py``).
 
 Nothing here reads an array's values, so every check also runs while ``jax.jit``,
 ``torch.compile`` or ``tf.function`` trace the computation. Shapes may contain ``None`` (an
@@ -7,18 +7,12 @@ unknown dimension in a TensorFlow graph); such a dimension matches anything.
 
 from __future__ import annotations
 
-import math
 import operator
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from xploss._namespace import Array, Namespace
 
 Shape = tuple[int | None, ...]
 
-REDUCTIONS = ("mean", "sum", "none", "per_sample")
-WEIGHT_TYPES = ("square", "simple", "uniform")
-ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
 
 
 def shape_of(x: Array) -> Shape:
@@ -116,52 +110,6 @@ def exclude_class_axis(
     return axes
 
 
-def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        valid = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name}={value!r} is not one of {valid}.")
-    return value
-
-
-def check_activation(from_logits: object) -> str | None:
-    if isinstance(from_logits, (bool, str)) and from_logits in ACTIVATIONS:
-        return ACTIVATIONS[from_logits]
-    raise ValueError(
-        f"from_logits={from_logits!r} is not one of False (probabilities), True or 'sigmoid' "
-        "(independent labels), 'softmax' (mutually exclusive classes over class_axis)."
-    )
-
-
-def check_flag(value: object, name: str) -> bool:
-    """A switch must be a Python bool: ``bool("False")`` is True, and an array has no truth value
-    while a function is traced."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
-    return value
-
-
-def check_real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {value!r}.")
-    return float(value)
-
-
-def check_nonnegative(value: object, name: str) -> float:
-    number = check_real(value, name)
-    if not (number >= 0 and math.isfinite(number)):
-        raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
-    return number
-
-
-def check_callable(value: object, name: str) -> Callable[..., Any] | None:
-    if value is not None and not callable(value):
-        raise TypeError(
-            f"{name} must be a callable that takes and returns the statistics, or None; "
-            f"got {type(value).__name__}."
-        )
-    return value
-
-
 def dtype_kind(dtype: object, xp: Namespace) -> str | None:
     """``"real floating"``, ``"bool"`` or ``"integral"``; ``None`` for any other dtype.
 
@@ -233,40 +181,3 @@ def check_broadcastable(shape: Shape, target: Shape, name: str, target_name: str
         raise ValueError(
             f"{name} of shape {shape} does not broadcast to {target_name} of shape {target}."
         )
-
-
-def check_weight_values(weight: object) -> None:
-    """Weights given as Python numbers are checked here; arrays are never read."""
-    values = list(weight) if isinstance(weight, (list, tuple)) else [weight]
-    flat: list[object] = []
-    while values:
-        v = values.pop()
-        if isinstance(v, (list, tuple)):
-            values.extend(v)
-        else:
-            flat.append(v)
-    for v in flat:
-        number = check_real(v, "weight")
-        if not (number >= 0 and math.isfinite(number)):
-            raise ValueError(f"weight must hold finite values >= 0, got {weight!r}.")
-
-
-def check_positive(value: object, name: str) -> float:
-    number = check_real(value, name)
-    if not (number > 0 and math.isfinite(number)):
-        raise ValueError(f"{name}={value!r} must be a finite number > 0.")
-    return number
-
-
-def check_tversky_weights(alpha: object, beta: object) -> tuple[float, float]:
-    """The Tversky weights of the false positives (``alpha``) and false negatives (``beta``)."""
-    fp_weight = check_nonnegative(alpha, "alpha")
-    fn_weight = check_nonnegative(beta, "beta")
-    if fp_weight == 0 and fn_weight == 0:
-        raise ValueError(
-            "alpha=0 and beta=0 weigh neither false positives nor false negatives: the "
-            "Tversky index (tp + smooth_nr) / (tp + smooth_dr) would ignore every error. "
-            "Give at least one of them a positive weight (alpha weighs false positives, beta "
-            "false negatives; alpha = beta = 0.5 is Dice, alpha = beta = 1 is Jaccard)."
-        )
-    return fp_weight, fn_weight

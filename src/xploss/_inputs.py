@@ -8,9 +8,11 @@ promoted to float32 so that no sum is ever taken in half precision.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from xploss import _checks, _elementwise
 from xploss._namespace import Array, Namespace, array_namespace, device_of
+from xploss._validators import ACTIVATIONS
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs microseconds per construction
@@ -54,29 +56,28 @@ def as_dtype(x: Array, dtype: object, xp: Namespace) -> Array:
 def prepare(
     y_true: Array,
     y_pred: Array,
-    *,
-    axis: object,
-    class_axis: object,
-    from_logits: object = False,
-    threshold: object = None,
+    options: Any,
     mask: Array | None = None,
+    *,
+    threshold: float | None = None,
     keep_class_axis: bool = False,
 ) -> Inputs:
-    """Validate and convert the inputs of every loss and metric.
+    """Check and convert the inputs of every loss and metric.
 
-    ``keep_class_axis`` (generalized Dice) makes ``axis=None`` mean every axis but the class axis
-    and rejects a class axis inside ``axis``.
+    ``options`` holds the validated ``axis``, ``class_axis`` and ``from_logits`` (an
+    ``_options.Axes`` record). ``keep_class_axis`` (generalized Dice) makes ``axis=None`` mean
+    every axis but the class axis and rejects a class axis inside ``axis``.
     """
     xp = array_namespace(y_true=y_true, y_pred=y_pred, mask=mask)
     _checks.check_dtypes(xp, y_true=y_true, y_pred=y_pred, mask=mask)
-    activation = _checks.check_activation(from_logits)
-    cut = None if threshold is None else _checks.check_real(threshold, "threshold")
+    activation = ACTIVATIONS[options.from_logits]
+    axis = options.axis
     pred_shape = _checks.shape_of(y_pred)
     sparse = _checks.check_label_shapes(y_true, y_pred, xp)
 
     class_index = None
     if sparse or activation == "softmax" or keep_class_axis:
-        class_index = _checks.normalize_class_axis(class_axis, pred_shape)
+        class_index = _checks.normalize_class_axis(options.class_axis, pred_shape)
     if sparse:
         assert class_index is not None
         _checks.check_sparse_shape(_checks.shape_of(y_true), pred_shape, class_index)
@@ -95,8 +96,8 @@ def prepare(
         else:
             assert class_index is not None
             probabilities = _elementwise.softmax(logits, class_index, xp)
-    if cut is not None:
-        probabilities = xp.astype(probabilities > cut, dtype)
+    if threshold is not None:
+        probabilities = xp.astype(probabilities > threshold, dtype)
 
     if sparse:
         assert class_index is not None
@@ -151,8 +152,7 @@ def prepare_weight(
     if result_shape is None:
         result_shape = inputs.result_shape()
     xp = inputs.xp
-    if isinstance(weight, (int, float, list, tuple)):
-        _checks.check_weight_values(weight)
+    if isinstance(weight, (float, tuple)):  # validated by the options record
         array = xp.asarray(weight, dtype=inputs.dtype, device=device_of(inputs.y_pred, xp))
     else:
         array_namespace(y_pred=inputs.y_pred, weight=weight)  # a TypeError for a mix

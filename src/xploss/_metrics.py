@@ -1,103 +1,40 @@
 """Metrics: the Dice coefficient, the Jaccard index (IoU), the true-positive rate (recall) and
-precision."""
+precision, as functions of arrays and as the scores of the stateful metrics."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from xploss import _checks
-from xploss._inputs import Inputs, prepare, prepare_weight
-from xploss._namespace import Array
-from xploss._scores import (
-    dice_score,
-    jaccard_score,
-    precision_score,
-    reduce,
-    true_positive_score,
+from xploss._inputs import prepare_weight
+from xploss._namespace import Array, Namespace
+from xploss._options import (
+    DiceOptions,
+    RateMetricOptions,
+    RateOptions,
+    SmoothedMetricOptions,
 )
-from xploss._statistics import OverlapStats, overlap_sums
+from xploss._reductions import reduce
+from xploss._registry import functional, register_metric
+from xploss._scores import dice_score, jaccard_score, precision_score, true_positive_score
+from xploss._statistics import OverlapStats, statistics
 
-AllReduce = Callable[[OverlapStats], OverlapStats]
-Score = Callable[..., Array]
-"""A ratio of the statistics, ``score(stats, *, smooth_nr, smooth_dr, zero_division, xp)``."""
-
-
-def statistics(
-    inputs: Inputs, *, squared: bool, all_reduce: object, soft_label: object = False
-) -> OverlapStats:
-    """The statistics of ``inputs``, summed over devices by ``all_reduce`` when one is given."""
-    reducer = _checks.check_callable(all_reduce, "all_reduce")
-    stats = overlap_sums(
-        inputs,
-        squared=_checks.check_flag(squared, "squared"),
-        soft_label=_checks.check_flag(soft_label, "soft_label"),
-    )
-    return stats if reducer is None else OverlapStats(*reducer(stats))
-
-
-def per_element_score(
-    score: Score,
-    y_true: Array,
-    y_pred: Array,
-    *,
-    axis: object,
-    class_axis: object,
-    smooth_nr: object,
-    smooth_dr: object,
-    squared: bool,
-    soft_label: object,
-    from_logits: object,
-    threshold: object,
-    mask: Array | None,
-    zero_division: object,
-    all_reduce: object,
-) -> tuple[Inputs, Array]:
-    """The validated inputs and ``score`` of every element that survives ``axis``."""
-    nr = _checks.check_nonnegative(smooth_nr, "smooth_nr")
-    dr = _checks.check_nonnegative(smooth_dr, "smooth_dr")
-    empty = _checks.check_real(zero_division, "zero_division")
-    inputs = prepare(
-        y_true,
-        y_pred,
-        axis=axis,
-        class_axis=class_axis,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-    )
-    stats = statistics(inputs, squared=squared, soft_label=soft_label, all_reduce=all_reduce)
-    return inputs, score(stats, smooth_nr=nr, smooth_dr=dr, zero_division=empty, xp=inputs.xp)
+Score = Callable[[OverlapStats, Any, Namespace], Array]
+"""A ratio of the statistics, ``score(stats, options, xp)``."""
 
 
 def reduced_score(
-    score: Score, y_true: Array, y_pred: Array, *, weight: object, reduction: object, **options: Any
+    score: Score, y_true: Array, y_pred: Array, options: Any, mask: Array | None
 ) -> Array:
     """``score`` of every element that survives ``axis``, combined by ``reduction``."""
-    inputs, values = per_element_score(score, y_true, y_pred, **options)
-    reduction = _checks.check_choice(reduction, "reduction", _checks.REDUCTIONS)
-    weights = prepare_weight(weight, inputs)
-    return reduce(values, weight=weights, reduction=reduction, xp=inputs.xp)
+    inputs, stats = statistics(y_true, y_pred, options, mask)
+    values = score(stats, options, inputs.xp)
+    weights = prepare_weight(options.weight, inputs)
+    return reduce(values, weight=weights, reduction=options.reduction, xp=inputs.xp)
 
 
-def dice_coefficient(
-    y_true: Array,
-    y_pred: Array,
-    *,
-    axis: int | tuple[int, ...] | None = None,
-    class_axis: int = -1,
-    smooth_nr: float = 1e-5,
-    smooth_dr: float = 1e-5,
-    squared: bool = False,
-    soft_label: bool = False,
-    from_logits: bool | str = False,
-    threshold: float | None = None,
-    weight: Array | float | tuple[float, ...] | None = None,
-    mask: Array | None = None,
-    zero_division: float = 1.0,
-    reduction: str = "mean",
-    all_reduce: AllReduce | None = None,
-) -> Array:
+@functional(DiceOptions)
+def dice_coefficient(y_true: Array, y_pred: Array, options: DiceOptions, mask: Array | None) -> Array:
     """Soft Dice (Sørensen–Dice, F1) coefficient; hard Dice when ``threshold`` is set.
 
     ``D = (2 Σ y·p + smooth_nr) / (Σ y + Σ p + smooth_dr)`` with the sums over ``axis``, one value
@@ -145,44 +82,11 @@ def dice_coefficient(
         >>> round(float(dice_coefficient(y_true, y_pred, smooth_nr=0, smooth_dr=0)), 6)
         0.72
     """
-    return reduced_score(
-        dice_score,
-        y_true,
-        y_pred,
-        weight=weight,
-        reduction=reduction,
-        axis=axis,
-        class_axis=class_axis,
-        smooth_nr=smooth_nr,
-        smooth_dr=smooth_dr,
-        squared=squared,
-        soft_label=soft_label,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-        zero_division=zero_division,
-        all_reduce=all_reduce,
-    )
+    return reduced_score(dice_score, y_true, y_pred, options, mask)
 
 
-def jaccard_index(
-    y_true: Array,
-    y_pred: Array,
-    *,
-    axis: int | tuple[int, ...] | None = None,
-    class_axis: int = -1,
-    smooth_nr: float = 1e-5,
-    smooth_dr: float = 1e-5,
-    squared: bool = False,
-    soft_label: bool = False,
-    from_logits: bool | str = False,
-    threshold: float | None = None,
-    weight: Array | float | tuple[float, ...] | None = None,
-    mask: Array | None = None,
-    zero_division: float = 1.0,
-    reduction: str = "mean",
-    all_reduce: AllReduce | None = None,
-) -> Array:
+@functional(DiceOptions)
+def jaccard_index(y_true: Array, y_pred: Array, options: DiceOptions, mask: Array | None) -> Array:
     """Soft Jaccard index (intersection over union, IoU); hard IoU when ``threshold`` is set.
 
     ``J = (Σ y·p + smooth_nr) / (Σ y + Σ p - Σ y·p + smooth_dr)`` with the sums over ``axis``,
@@ -214,40 +118,11 @@ def jaccard_index(
         >>> float(jaccard_index(y_true, y_pred, smooth_nr=0, smooth_dr=0))  # 1.8 / 3.2
         0.5625
     """
-    return reduced_score(
-        jaccard_score,
-        y_true,
-        y_pred,
-        weight=weight,
-        reduction=reduction,
-        axis=axis,
-        class_axis=class_axis,
-        smooth_nr=smooth_nr,
-        smooth_dr=smooth_dr,
-        squared=squared,
-        soft_label=soft_label,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-        zero_division=zero_division,
-        all_reduce=all_reduce,
-    )
+    return reduced_score(jaccard_score, y_true, y_pred, options, mask)
 
 
-def true_positive_rate(
-    y_true: Array,
-    y_pred: Array,
-    *,
-    axis: int | tuple[int, ...] | None = None,
-    class_axis: int = -1,
-    threshold: float | None = 0.5,
-    from_logits: bool | str = False,
-    zero_division: float = 0.0,
-    weight: Array | float | tuple[float, ...] | None = None,
-    mask: Array | None = None,
-    reduction: str = "mean",
-    all_reduce: AllReduce | None = None,
-) -> Array:
+@functional(RateOptions)
+def true_positive_rate(y_true: Array, y_pred: Array, options: RateOptions, mask: Array | None) -> Array:
     """True-positive rate (sensitivity, recall): ``Σ y·[p > threshold] / Σ y`` over ``axis``.
 
     The comparison is strict, which is what ``K.round(y_pred)`` computes for probabilities (round
@@ -271,40 +146,11 @@ def true_positive_rate(
         >>> round(float(true_positive_rate(y_true, y_pred)), 6)
         0.666667
     """
-    return reduced_score(
-        _unsmoothed(true_positive_score),
-        y_true,
-        y_pred,
-        weight=weight,
-        reduction=reduction,
-        axis=axis,
-        class_axis=class_axis,
-        smooth_nr=0.0,
-        smooth_dr=0.0,
-        squared=False,
-        soft_label=False,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-        zero_division=zero_division,
-        all_reduce=all_reduce,
-    )
+    return reduced_score(true_positive_score, y_true, y_pred, options, mask)
 
 
-def precision(
-    y_true: Array,
-    y_pred: Array,
-    *,
-    axis: int | tuple[int, ...] | None = None,
-    class_axis: int = -1,
-    threshold: float | None = 0.5,
-    from_logits: bool | str = False,
-    zero_division: float = 0.0,
-    weight: Array | float | tuple[float, ...] | None = None,
-    mask: Array | None = None,
-    reduction: str = "mean",
-    all_reduce: AllReduce | None = None,
-) -> Array:
+@functional(RateOptions)
+def precision(y_true: Array, y_pred: Array, options: RateOptions, mask: Array | None) -> Array:
     """Precision (positive predictive value): ``Σ y·[p > threshold] / Σ [p > threshold]``.
 
     The counterpart of ``true_positive_rate`` with the predicted volume in the denominator:
@@ -330,30 +176,11 @@ def precision(
         >>> round(float(precision(y_true, y_pred)), 6)  # 2 of the 3 predicted positives
         0.666667
     """
-    return reduced_score(
-        _unsmoothed(precision_score),
-        y_true,
-        y_pred,
-        weight=weight,
-        reduction=reduction,
-        axis=axis,
-        class_axis=class_axis,
-        smooth_nr=0.0,
-        smooth_dr=0.0,
-        squared=False,
-        soft_label=False,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-        zero_division=zero_division,
-        all_reduce=all_reduce,
-    )
+    return reduced_score(precision_score, y_true, y_pred, options, mask)
 
 
-def _unsmoothed(rate: Callable[..., Array]) -> Score:
-    """A rate ``rate(stats, *, zero_division, xp)`` as a ``Score`` (it has no smoothing)."""
-
-    def score(stats: OverlapStats, *, zero_division: float, xp: Any, **_: float) -> Array:
-        return rate(stats, zero_division=zero_division, xp=xp)
-
-    return score
+# The stateful metrics of every adapter: a score of the accumulated statistics.
+register_metric("dice_coefficient", "DiceCoefficient", SmoothedMetricOptions)(dice_score)
+register_metric("jaccard_index", "JaccardIndex", SmoothedMetricOptions)(jaccard_score)
+register_metric("true_positive_rate", "TruePositiveRate", RateMetricOptions)(true_positive_score)
+register_metric("precision", "Precision", RateMetricOptions)(precision_score)

@@ -6,11 +6,12 @@ processes combine by adding statistics, never by averaging scores.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from xploss import _checks
 from xploss._inputs import Inputs, prepare
 from xploss._namespace import Array
+from xploss._options import StatsOptions
+from xploss._registry import functional
 
 
 class OverlapStats(NamedTuple):
@@ -75,17 +76,39 @@ def soft_label_sums(inputs: Inputs) -> OverlapStats:
     return OverlapStats((sum_true + sum_pred - distance) / 2, sum_true, sum_pred)
 
 
-def overlap_stats(
+def statistics(
     y_true: Array,
     y_pred: Array,
+    options: Any,
+    mask: Array | None,
     *,
-    axis: int | tuple[int, ...] | None = None,
-    class_axis: int = -1,
-    squared: bool = False,
-    from_logits: bool | str = False,
-    threshold: float | None = None,
-    mask: Array | None = None,
-    soft_label: bool = False,
+    keep_class_axis: bool = False,
+) -> tuple[Inputs, OverlapStats]:
+    """The prepared inputs and their statistics, summed over devices by ``options.all_reduce``.
+
+    ``options`` is a record with the input options, and optionally ``threshold``, ``squared``,
+    ``soft_label`` and ``all_reduce`` (those it lacks are off).
+    """
+    inputs = prepare(
+        y_true,
+        y_pred,
+        options,
+        mask,
+        threshold=getattr(options, "threshold", None),
+        keep_class_axis=keep_class_axis,
+    )
+    stats = overlap_sums(
+        inputs,
+        squared=getattr(options, "squared", False),
+        soft_label=getattr(options, "soft_label", False),
+    )
+    reducer = getattr(options, "all_reduce", None)
+    return inputs, stats if reducer is None else OverlapStats(*reducer(stats))
+
+
+@functional(StatsOptions)
+def overlap_stats(
+    y_true: Array, y_pred: Array, options: StatsOptions, mask: Array | None
 ) -> OverlapStats:
     """The additive statistics ``tp = Σ y·p``, ``Σ y`` and ``Σ p`` over ``axis``.
 
@@ -93,13 +116,13 @@ def overlap_stats(
         y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape, or integer
             class indices with ``y_pred``'s ``class_axis`` left out (one-hot encoded inside).
         y_pred: probabilities, or logits with ``from_logits``.
+        mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
+            (or has ``y_true``'s shape for sparse labels).
         axis: the axes to sum over, as in NumPy's ``sum``: ``None`` for all of them.
         class_axis: the class axis of ``y_pred``, used by sparse labels and softmax.
         squared: sum ``y²`` and ``p²`` instead of ``y`` and ``p`` (Milletari et al. 2016).
         from_logits: ``False``, ``True``/``"sigmoid"`` or ``"softmax"``.
         threshold: count ``p > threshold`` as 1 and the rest as 0 (hard statistics).
-        mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
-            (or has ``y_true``'s shape for sparse labels).
         soft_label: ``tp = (Σ p + Σ y - Σ |p - y|) / 2`` (Wang et al. 2023), the same as
             ``Σ y·p`` for 0/1 targets and exact for soft ones; no effect with ``squared``.
 
@@ -115,17 +138,4 @@ def overlap_stats(
         >>> [s.tolist() for s in stats]
         [[0.75, 0.75], [1.0, 2.0], [1.0, 0.75]]
     """
-    inputs = prepare(
-        y_true,
-        y_pred,
-        axis=axis,
-        class_axis=class_axis,
-        from_logits=from_logits,
-        threshold=threshold,
-        mask=mask,
-    )
-    return overlap_sums(
-        inputs,
-        squared=_checks.check_flag(squared, "squared"),
-        soft_label=_checks.check_flag(soft_label, "soft_label"),
-    )
+    return statistics(y_true, y_pred, options, mask)[1]

@@ -1,0 +1,100 @@
+"""Binary cross-entropy, and the BCE-Dice compound loss of the seeds."""
+
+from __future__ import annotations
+
+from xploss import _elementwise
+from xploss._inputs import Inputs, prepare, prepare_weight
+from xploss._namespace import Array
+from xploss._options import BCEDiceOptions, BCEOptions
+from xploss._reductions import reduce, reduced_dice_penalty
+from xploss._registry import functional
+from xploss._scores import dice_score, safe_divide
+from xploss._statistics import statistics
+
+
+def mean_bce(inputs: Inputs) -> Array:
+    """The elementwise BCE averaged over the reduced axes (over the unmasked elements)."""
+    xp, y = inputs.xp, inputs.y_true
+    if inputs.activation == "sigmoid":
+        elementwise = _elementwise.bce_from_logits(y, inputs.logits, xp)
+    elif inputs.activation == "softmax":
+        assert inputs.class_axis is not None
+        log_q = _elementwise.log_softmax(inputs.logits, inputs.class_axis, xp)
+        elementwise = _elementwise.bce_from_log_probabilities(y, log_q, xp)
+    else:
+        elementwise = _elementwise.bce_from_probabilities(y, inputs.y_pred, xp)
+    if inputs.mask is None:
+        return xp.mean(elementwise, axis=inputs.axes)
+    total = xp.sum(inputs.mask * elementwise, axis=inputs.axes)
+    count = xp.sum(inputs.mask * xp.ones_like(elementwise), axis=inputs.axes)
+    return safe_divide(total, count, 0.0, xp)
+
+
+@functional(BCEOptions, loss="BinaryCrossEntropyLoss")
+def binary_cross_entropy(y_true: Array, y_pred: Array, options: BCEOptions, mask: Array | None) -> Array:
+    """Binary cross-entropy, averaged over ``axis``.
+
+    From probabilities (Keras 3): ``ℓ = -(y log q + (1-y) log(1-q))``, ``q = clip(p, 1e-7,
+    1 - 1e-7)``. From logits ``z`` (``from_logits=True``): the softplus form
+    ``max(z, 0) - z·y + log1p(exp(-|z|))``, exact and finite for saturated logits. With
+    ``"softmax"``, ``log q`` is a log-softmax over ``class_axis`` and ``log(1 - q)`` is computed
+    from it without cancellation, floored at the log of the smallest normal float (-87.3 in
+    float32) where ``q`` is exactly 1 (PyTorch's ``BCELoss`` floors at -100). The mean over
+    ``axis`` counts the unmasked elements only (0 where there are none); ``weight`` and
+    ``reduction`` then act on the result.
+
+    Args:
+        y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction: as in
+            ``dice_coefficient``.
+
+    Returns:
+        The BCE, float32 (float64 for float64 predictions), in the caller's array library.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> round(float(binary_cross_entropy(y_true, y_pred)), 6)  # -log(0.6)
+        0.510826
+    """
+    inputs = prepare(y_true, y_pred, options, mask)
+    weights = prepare_weight(options.weight, inputs)
+    return reduce(mean_bce(inputs), weight=weights, reduction=options.reduction, xp=inputs.xp)
+
+
+@functional(BCEDiceOptions, loss="BCEDiceLoss")
+def bce_dice_loss(y_true: Array, y_pred: Array, options: BCEDiceOptions, mask: Array | None) -> Array:
+    """``bce_weight·BCE - dice_weight·log(D)``, or ``bce_weight·BCE + dice_weight·(1 - D)``.
+
+    The log form is the Keras ``bce_dice`` (``binary_crossentropy - K.log(dice_coef)``): with
+    ``reduction="mean"`` it is ``mean(BCE) - log(mean(D))``, the log of the batch-mean Dice.
+    ``"none"`` gives ``BCE_i - log(D_i)`` per element and ``"sum"`` their sum. The BCE term is
+    ``binary_cross_entropy`` over the same ``axis``; the Dice term is ``dice_coefficient``. With
+    logits, the BCE uses the logits directly and the Dice their sigmoid (or softmax).
+
+    Args:
+        y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, from_logits, weight, mask,
+        reduction, all_reduce: as in ``dice_coefficient`` (``all_reduce`` acts on the Dice
+        statistics).
+        bce_weight, dice_weight: non-negative factors of the two terms.
+        log_dice: ``-log(D)`` (default) or ``1 - D``.
+
+    Returns:
+        The loss, float32 (float64 for float64 predictions), in the caller's array library.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [1, 1]])
+        >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.3]])
+        >>> round(float(bce_dice_loss(y_true, y_pred, smooth_nr=0, smooth_dr=0)), 6)
+        0.83933
+    """
+    inputs, stats = statistics(y_true, y_pred, options, mask)
+    xp = inputs.xp
+    dice = dice_score(stats, options, xp)
+    weights = prepare_weight(options.weight, inputs)
+    bce = reduce(mean_bce(inputs), weight=weights, reduction=options.reduction, xp=xp)
+    penalty = reduced_dice_penalty(
+        dice, weight=weights, reduction=options.reduction, log=options.log_dice, xp=xp
+    )
+    return options.bce_weight * bce + options.dice_weight * penalty

@@ -1,0 +1,294 @@
+"""Options layer: every option of every loss and metric, typed, defaulted and validated once.
+
+An option is a dataclass field whose metadata holds its validator; a family's record is a
+frozen dataclass composed of the groups of options it takes. Records are validated when they
+are built, so the core reads plain, checked Python values and never validates again. The
+functional API, the adapters' signatures, reprs and configs are all derived from the records
+(``_registry.py``); no option list is written anywhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from xploss._namespace import Array
+from xploss._validators import (
+    REDUCTIONS,
+    WEIGHT_TYPES,
+    activation,
+    axis,
+    callable_or_none,
+    choice,
+    flag,
+    integer,
+    nonnegative,
+    optional_real,
+    positive,
+    real,
+    weights,
+)
+
+Check = Callable[[object, str], Any]
+"""A validator: ``check(value, name)`` returns the normalised value or raises, naming ``name``."""
+
+
+def option(default: Any, check: Check, doc: str) -> Any:
+    """A field of a record: its default, its validator and a one-line description."""
+    return dataclasses.field(default=default, metadata={"check": check, "doc": doc})
+
+
+R = TypeVar("R", bound="Options")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Options:
+    """The base of every record: validation on construction, and ``evolve`` for calls."""
+
+    names: ClassVar[tuple[str, ...]] = ()
+    _checks: ClassVar[dict[str, Check]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._checks = {}  # filled by ``_index`` once the dataclass decorator has made the fields
+
+    def __post_init__(self) -> None:
+        index = _index(type(self))
+        for name, check in index.items():
+            object.__setattr__(self, name, check(getattr(self, name), name))
+        self.check_together()
+
+    def check_together(self) -> None:
+        """Checks that involve several options (a record's subclass extends it)."""
+
+    def evolve(self: R, changes: Mapping[str, object], *, owner: str = "") -> R:
+        """A copy with ``changes`` validated; the other options are already valid."""
+        index = _index(type(self))
+        unknown = [name for name in changes if name not in index]
+        if unknown:
+            raise unknown_options(unknown, index, owner or type(self).__name__)
+        copy = object.__new__(type(self))
+        state = dict(self.__dict__)
+        for name, value in changes.items():
+            state[name] = index[name](value, name)
+        object.__setattr__(copy, "__dict__", state)
+        copy.check_together()
+        return copy
+
+    def updated(self: R, changes: Mapping[str, object]) -> R:
+        """A copy with ``changes`` that are valid already (derived from validated options, as
+        an adapter's axes for the input's rank): no validation on the per-call path."""
+        copy = object.__new__(type(self))
+        object.__setattr__(copy, "__dict__", {**self.__dict__, **changes})
+        return copy
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return ((name, getattr(self, name)) for name in _index(type(self)))
+
+
+def _index(cls: type[Options]) -> dict[str, Check]:
+    if not cls._checks:
+        cls._checks = {f.name: f.metadata["check"] for f in dataclasses.fields(cls)}
+        cls.names = tuple(cls._checks)
+    return cls._checks
+
+
+def field_names(cls: type[Options]) -> tuple[str, ...]:
+    _index(cls)
+    return cls.names
+
+
+def unknown_options(unknown: Iterable[str], valid: Iterable[str], owner: str) -> TypeError:
+    """Python's own message for an unknown keyword, and the valid ones."""
+    names = ", ".join(repr(u) for u in unknown)
+    return TypeError(
+        f"{owner} got an unexpected keyword argument {names}; "
+        f"its options are: {', '.join(sorted(valid))}."
+    )
+
+
+def record(cls: type[R]) -> type[R]:
+    """Make ``cls`` a frozen, keyword-only record of options."""
+    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+
+
+# Groups of options. A family's record lists the groups it takes; a default that differs from
+# the group's is redeclared in the record.
+
+
+@record
+class Axes(Options):
+    axis: int | tuple[int, ...] | None = option(
+        None, axis, "the axes summed over, as in NumPy (None: every axis)"
+    )
+    class_axis: int = option(-1, integer, "the class axis (sparse labels, softmax)")
+    from_logits: bool | str = option(
+        False, activation, "False (probabilities), True or 'sigmoid', or 'softmax'"
+    )
+
+
+@record
+class Reduced(Options):
+    reduction: str = option(
+        "mean", choice(*REDUCTIONS), "'mean', 'sum', 'none' or 'per_sample'"
+    )
+
+
+@record
+class Weighted(Options):
+    weight: Array | float | tuple[float, ...] | None = option(
+        None, weights, "non-negative weights broadcast against the per-element result"
+    )
+
+
+@record
+class Synced(Options):
+    all_reduce: Callable[[Any], Any] | None = option(
+        None, callable_or_none, "sums the statistics over devices before the ratio"
+    )
+
+
+@record
+class Smoothing(Options):
+    smooth_nr: float = option(1e-5, nonnegative, "added to the numerator")
+    smooth_dr: float = option(1e-5, nonnegative, "added to the denominator")
+
+
+@record
+class ZeroDivision(Options):
+    zero_division: float = option(1.0, real, "the value of an exact 0/0")
+
+
+@record
+class SoftLabel(Options):
+    soft_label: bool = option(False, flag, "the intersection sum(min(y, p)), exact for soft y")
+
+
+@record
+class Squared(Options):
+    squared: bool = option(False, flag, "the V-Net denominator sum(y^2) + sum(p^2)")
+
+
+@record
+class Threshold(Options):
+    threshold: float | None = option(None, optional_real, "binarise p > threshold")
+
+
+@record
+class LogPenalty(Options):
+    log: bool = option(False, flag, "-log(S) instead of 1 - S")
+
+
+@record
+class TverskyWeights(Options):
+    alpha: float = option(0.5, nonnegative, "the weight of the false positives")
+    beta: float = option(0.5, nonnegative, "the weight of the false negatives")
+
+    def check_together(self) -> None:
+        super().check_together()
+        if self.alpha == 0 and self.beta == 0:
+            raise ValueError(
+                "alpha=0 and beta=0 weigh neither false positives nor false negatives: the "
+                "Tversky index (tp + smooth_nr) / (tp + smooth_dr) would ignore every error. "
+                "Give at least one of them a positive weight (alpha weighs false positives, "
+                "beta false negatives; alpha = beta = 0.5 is Dice, alpha = beta = 1 is Jaccard)."
+            )
+
+
+@record
+class Focal(Options):
+    gamma: float = option(0.75, positive, "the exponent of 1 - S")
+
+
+@record
+class CompoundWeights(Options):
+    bce_weight: float = option(1.0, nonnegative, "the factor of the BCE term")
+    dice_weight: float = option(1.0, nonnegative, "the factor of the Dice term")
+    log_dice: bool = option(True, flag, "-log(D) (True) or 1 - D")
+
+
+@record
+class GeneralizedWeights(Options):
+    weight_type: str = option("square", choice(*WEIGHT_TYPES), "1/R^2, 1/R or 1")
+
+
+# The records of the families. Fields appear in the reverse order of the bases.
+
+
+@record
+class StatsOptions(SoftLabel, Threshold, Squared, Axes):
+    """``overlap_stats``."""
+
+
+@record
+class DiceOptions(Synced, ZeroDivision, Weighted, Reduced, SoftLabel, Threshold, Squared,
+                  Smoothing, Axes):  # fmt: skip
+    """``dice_coefficient``, ``jaccard_index``."""
+
+
+@record
+class DiceLossOptions(LogPenalty, DiceOptions):
+    """``dice_loss``, ``jaccard_loss``."""
+
+
+@record
+class TverskyOptions(Synced, ZeroDivision, Weighted, Reduced, SoftLabel, Smoothing,
+                     TverskyWeights, Axes):  # fmt: skip
+    """``tversky_loss``."""
+
+
+@record
+class FocalTverskyOptions(Focal, TverskyOptions):
+    """``focal_tversky_loss``: the authors' defaults."""
+
+    alpha: float = option(0.3, nonnegative, "the weight of the false positives")
+    beta: float = option(0.7, nonnegative, "the weight of the false negatives")
+
+
+@record
+class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Axes):
+    """``true_positive_rate``, ``precision``: hard at 0.5, 0 where undefined."""
+
+    threshold: float | None = option(0.5, optional_real, "binarise p > threshold")
+    zero_division: float = option(0.0, real, "the value of an exact 0/0")
+
+
+@record
+class BCEOptions(Weighted, Reduced, Axes):
+    """``binary_cross_entropy``."""
+
+
+@record
+class BCEDiceOptions(Synced, Weighted, Reduced, CompoundWeights, Smoothing, Axes):
+    """``bce_dice_loss``."""
+
+
+@record
+class GeneralizedDiceOptions(Synced, Reduced, Smoothing, GeneralizedWeights, Axes):
+    """``generalized_dice_loss``."""
+
+
+# Stateful metrics: hard (p > 0.5) and unsmoothed by default, accumulated per class or pooled.
+
+
+@record
+class MetricOptions(ZeroDivision, Threshold, Axes):
+    """The options every stateful metric takes (``axis`` is the adapter's)."""
+
+    threshold: float | None = option(0.5, optional_real, "binarise p > threshold")
+
+
+@record
+class RateMetricOptions(MetricOptions):
+    """``TruePositiveRate``, ``Precision``: 0 where undefined."""
+
+    zero_division: float = option(0.0, real, "the value of an exact 0/0")
+
+
+@record
+class SmoothedMetricOptions(Smoothing, MetricOptions):
+    """``DiceCoefficient``, ``JaccardIndex``: unsmoothed by default."""
+
+    smooth_nr: float = option(0.0, nonnegative, "added to the numerator")
+    smooth_dr: float = option(0.0, nonnegative, "added to the denominator")

@@ -1,0 +1,121 @@
+"""Validators of option values: each returns the normalised value or raises an error that names
+the option, the value and the valid choices. They run once, when a record is built."""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+REDUCTIONS = ("mean", "sum", "none", "per_sample")
+WEIGHT_TYPES = ("square", "simple", "uniform")
+ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
+
+def real(value: object, name: str) -> float:
+    if type(value) is float or type(value) is int:
+        return float(value)
+    if isinstance(value, bool) or not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _is_real(value: object) -> bool:
+    # NumPy scalars (np.float32(0.5)) are real numbers; arrays are not options.
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return not hasattr(value, "__len__") and getattr(value, "ndim", 0) == 0
+
+
+def nonnegative(value: object, name: str) -> float:
+    number = real(value, name)
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
+    return number
+
+
+def positive(value: object, name: str) -> float:
+    number = real(value, name)
+    if not (number > 0 and math.isfinite(number)):
+        raise ValueError(f"{name}={value!r} must be a finite number > 0.")
+    return number
+
+
+def optional_real(value: object, name: str) -> float | None:
+    return None if value is None else real(value, name)
+
+
+def flag(value: object, name: str) -> bool:
+    """A switch is a Python bool: ``bool("False")`` is True, and an array has no truth value
+    while a function is traced."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def integer(value: object, name: str) -> int:
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be an int, got {value!r}.")
+
+
+def optional_integer(value: object, name: str) -> int | None:
+    return None if value is None else integer(value, name)
+
+
+def positive_integer(value: object, name: str) -> int | None:
+    number = optional_integer(value, name)
+    if number is not None and number < 1:
+        raise ValueError(f"{name}={value!r} must be None or an int >= 1.")
+    return number
+
+
+def axis(value: object, name: str) -> Any:
+    """Lists become tuples (Keras configs store lists); the rest is checked against the input's
+    shape, which alone tells the valid range (``_checks.normalize_axis``)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def choice(*choices: str) -> Check:
+    def check(value: object, name: str) -> str:
+        if not isinstance(value, str) or value not in choices:
+            valid = ", ".join(repr(c) for c in choices)
+            raise ValueError(f"{name}={value!r} is not one of {valid}.")
+        return value
+
+    return check
+
+
+def activation(value: object, name: str) -> bool | str:
+    if isinstance(value, (bool, str)) and value in ACTIVATIONS:
+        return value
+    raise ValueError(
+        f"{name}={value!r} is not one of False (probabilities), True or 'sigmoid' "
+        "(independent labels), 'softmax' (mutually exclusive classes over class_axis)."
+    )
+
+
+def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"{name} must be a callable that takes and returns the statistics, or None; "
+            f"got {type(value).__name__}."
+        )
+    return value
+
+
+def weights(value: object, name: str) -> Any:
+    """``None``, non-negative numbers (nested lists become tuples), or an array (never read)."""
+    if value is None or not isinstance(value, (int, float, list, tuple)) and not _is_real(value):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(weights(v, name) for v in value)
+    number = real(value, name)
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(f"{name} must hold finite values >= 0, got {value!r}.")
+    return number
