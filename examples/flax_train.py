@@ -69,7 +69,9 @@ def main() -> None:
         loss = train_step(model, optimizer, images[rows], masks[rows])
         if step % 100 == 0 or step == args.steps:
             print(f"step {step}: loss {float(loss):.4f}")
-    metrics = nnx.MultiMetric(dice=xj.DiceCoefficient(), tpr=xj.TruePositiveRate())
+    metrics = nnx.MultiMetric(
+        dice=xj.DiceCoefficient(from_logits=True), tpr=xj.TruePositiveRate(from_logits=True)
+    )
     eval_step(model, metrics, val_images, val_masks)
     result = metrics.compute()
     print(f"validation Dice {float(result['dice']):.4f}, TPR {float(result['tpr']):.4f}")

@@ -20,13 +20,13 @@ def public_objects():
 
 def flax_metric_classes():
     """The Flax NNX metrics, which ``xploss.jax`` loads on first use (not in its ``__all__``)."""
-    flax_metrics = importlib.import_module("xploss._flax_metrics")
+    flax_metrics = importlib.import_module("xploss.jax.metrics")
     return [
         (attribute, value)
         for attribute, value in vars(flax_metrics).items()
         if inspect.isclass(value)
         and value.__module__ == flax_metrics.__name__
-        and not attribute.startswith("_")
+        and attribute in flax_metrics.__all__
     ]
 
 

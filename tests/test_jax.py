@@ -271,7 +271,7 @@ def test_flax_nnx_optax_training_step_reaches_dice_above_0_9():
         rows = rng.integers(0, 96, 16)
         train_step(model, optimizer, images[rows], masks[rows])
 
-    metric = xj.DiceCoefficient()
+    metric = xj.DiceCoefficient(from_logits=True)
 
     @nnx.jit
     def eval_step(model, metric, images, masks):

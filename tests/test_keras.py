@@ -1,4 +1,5 @@
-"""Runs ``keras_checks.py`` once per Keras backend, each in its own process (``KERAS_BACKEND``)."""
+"""Runs ``keras_checks.py`` and ``keras_registry_checks.py`` once per Keras backend, each file
+in its own process (``KERAS_BACKEND``)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,23 @@ import sys
 import pytest
 
 KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
-CHECKS = pathlib.Path(__file__).with_name("keras_checks.py")
+CHECKS = ("keras_checks.py", "keras_registry_checks.py")
+HERE = pathlib.Path(__file__).parent
 
 
+@pytest.mark.parametrize("checks", CHECKS)
 @pytest.mark.parametrize("backend", list(KERAS_BACKENDS))
-def test_keras_backend(backend):
+def test_keras_backend(backend, checks):
     missing = [m for m in ("keras", KERAS_BACKENDS[backend]) if importlib.util.find_spec(m) is None]
     if missing:
         if os.environ.get("XPLOSS_REQUIRE_ALL_BACKENDS"):
             pytest.fail(f"Keras on {backend} is required but {missing} is missing")
         pytest.skip(f"{missing} not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    root = CHECKS.parent.parent
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CHECKS)]
-    out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, timeout=1200)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / checks)]
+    out = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=HERE.parent, timeout=1200
+    )
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-3000:]
     summary = out.stdout.strip().splitlines()[-1]
     assert re.search(r"\b\d+ passed\b", summary) and "failed" not in summary, summary

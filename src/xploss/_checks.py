@@ -14,7 +14,6 @@ from xploss._namespace import Array, Namespace
 Shape = tuple[int | None, ...]
 
 
-
 def shape_of(x: Array) -> Shape:
     shape = tuple(x.shape)
     if all(type(d) is int for d in shape):

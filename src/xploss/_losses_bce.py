@@ -31,7 +31,9 @@ def mean_bce(inputs: Inputs) -> Array:
 
 
 @functional(BCEOptions, loss="BinaryCrossEntropyLoss")
-def binary_cross_entropy(y_true: Array, y_pred: Array, options: BCEOptions, mask: Array | None) -> Array:
+def binary_cross_entropy(
+    y_true: Array, y_pred: Array, options: BCEOptions, mask: Array | None
+) -> Array:
     """Binary cross-entropy, averaged over ``axis``.
 
     From probabilities (Keras 3): ``ℓ = -(y log q + (1-y) log(1-q))``, ``q = clip(p, 1e-7,
@@ -63,7 +65,9 @@ def binary_cross_entropy(y_true: Array, y_pred: Array, options: BCEOptions, mask
 
 
 @functional(BCEDiceOptions, loss="BCEDiceLoss")
-def bce_dice_loss(y_true: Array, y_pred: Array, options: BCEDiceOptions, mask: Array | None) -> Array:
+def bce_dice_loss(
+    y_true: Array, y_pred: Array, options: BCEDiceOptions, mask: Array | None
+) -> Array:
     """``bce_weight·BCE - dice_weight·log(D)``, or ``bce_weight·BCE + dice_weight·(1 - D)``.
 
     The log form is the Keras ``bce_dice`` (``binary_crossentropy - K.log(dice_coef)``): with

@@ -44,9 +44,7 @@ def overlap_loss(
         penalty = focal_penalty(values, gamma=options.gamma, xp=xp)
         return reduce(penalty, weight=weights, reduction=options.reduction, xp=xp)
     log = getattr(options, "log", False)
-    return reduced_dice_penalty(
-        values, weight=weights, reduction=options.reduction, log=log, xp=xp
-    )
+    return reduced_dice_penalty(values, weight=weights, reduction=options.reduction, log=log, xp=xp)
 
 
 @functional(DiceLossOptions, loss="DiceLoss")
@@ -82,7 +80,9 @@ def dice_loss(y_true: Array, y_pred: Array, options: DiceLossOptions, mask: Arra
 
 
 @functional(DiceLossOptions, loss="JaccardLoss")
-def jaccard_loss(y_true: Array, y_pred: Array, options: DiceLossOptions, mask: Array | None) -> Array:
+def jaccard_loss(
+    y_true: Array, y_pred: Array, options: DiceLossOptions, mask: Array | None
+) -> Array:
     """Jaccard (soft IoU) loss ``1 - J``, or ``-log(J)`` with ``log=True``.
 
     ``J = (Σ y·p + smooth_nr) / (Σ y + Σ p - Σ y·p + smooth_dr)`` is ``jaccard_index`` with the
@@ -119,7 +119,9 @@ def jaccard_loss(y_true: Array, y_pred: Array, options: DiceLossOptions, mask: A
 
 
 @functional(TverskyOptions, loss="TverskyLoss")
-def tversky_loss(y_true: Array, y_pred: Array, options: TverskyOptions, mask: Array | None) -> Array:
+def tversky_loss(
+    y_true: Array, y_pred: Array, options: TverskyOptions, mask: Array | None
+) -> Array:
     """Tversky loss ``1 - S`` (Salehi et al. 2017).
 
     ``S = (tp + smooth_nr) / (tp + alpha·FP + beta·FN + smooth_dr)`` with ``tp = Σ y·p``,
@@ -163,7 +165,9 @@ def tversky_loss(y_true: Array, y_pred: Array, options: TverskyOptions, mask: Ar
 
 
 @functional(FocalTverskyOptions, loss="FocalTverskyLoss")
-def focal_tversky_loss(y_true: Array, y_pred: Array, options: FocalTverskyOptions, mask: Array | None) -> Array:
+def focal_tversky_loss(
+    y_true: Array, y_pred: Array, options: FocalTverskyOptions, mask: Array | None
+) -> Array:
     """Focal Tversky loss ``(1 - S)^gamma`` (Abraham and Khan 2019).
 
     ``S`` is the Tversky index of ``tversky_loss`` (alpha weighs false positives, beta false
@@ -205,7 +209,9 @@ def focal_tversky_loss(y_true: Array, y_pred: Array, options: FocalTverskyOption
 
 
 @functional(GeneralizedDiceOptions, loss="GeneralizedDiceLoss")
-def generalized_dice_loss(y_true: Array, y_pred: Array, options: GeneralizedDiceOptions, mask: Array | None) -> Array:
+def generalized_dice_loss(
+    y_true: Array, y_pred: Array, options: GeneralizedDiceOptions, mask: Array | None
+) -> Array:
     """Generalized Dice loss ``1 - GD`` (Sudre et al. 2017).
 
     ``GD = (2 Σ_l w_l Σ y_l·p_l + smooth_nr) / (Σ_l w_l Σ (y_l + p_l) + smooth_dr)`` with the inner

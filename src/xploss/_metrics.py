@@ -34,7 +34,9 @@ def reduced_score(
 
 
 @functional(DiceOptions)
-def dice_coefficient(y_true: Array, y_pred: Array, options: DiceOptions, mask: Array | None) -> Array:
+def dice_coefficient(
+    y_true: Array, y_pred: Array, options: DiceOptions, mask: Array | None
+) -> Array:
     """Soft Dice (Sørensen–Dice, F1) coefficient; hard Dice when ``threshold`` is set.
 
     ``D = (2 Σ y·p + smooth_nr) / (Σ y + Σ p + smooth_dr)`` with the sums over ``axis``, one value
@@ -122,7 +124,9 @@ def jaccard_index(y_true: Array, y_pred: Array, options: DiceOptions, mask: Arra
 
 
 @functional(RateOptions)
-def true_positive_rate(y_true: Array, y_pred: Array, options: RateOptions, mask: Array | None) -> Array:
+def true_positive_rate(
+    y_true: Array, y_pred: Array, options: RateOptions, mask: Array | None
+) -> Array:
     """True-positive rate (sensitivity, recall): ``Σ y·[p > threshold] / Σ y`` over ``axis``.
 
     The comparison is strict, which is what ``K.round(y_pred)`` computes for probabilities (round

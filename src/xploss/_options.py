@@ -17,6 +17,7 @@ from xploss._namespace import Array
 from xploss._validators import (
     REDUCTIONS,
     WEIGHT_TYPES,
+    Check,
     activation,
     axis,
     callable_or_none,
@@ -29,9 +30,6 @@ from xploss._validators import (
     real,
     weights,
 )
-
-Check = Callable[[object, str], Any]
-"""A validator: ``check(value, name)`` returns the normalised value or raises, naming ``name``."""
 
 
 def option(default: Any, check: Check, doc: str) -> Any:
@@ -130,9 +128,7 @@ class Axes(Options):
 
 @record
 class Reduced(Options):
-    reduction: str = option(
-        "mean", choice(*REDUCTIONS), "'mean', 'sum', 'none' or 'per_sample'"
-    )
+    reduction: str = option("mean", choice(*REDUCTIONS), "'mean', 'sum', 'none' or 'per_sample'")
 
 
 @record

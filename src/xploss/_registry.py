@@ -26,7 +26,9 @@ class Functional(Protocol):
 
     __name__: str
 
-    def __call__(self, y_true: Array, y_pred: Array, *, mask: Array | None = ..., **options: Any) -> Array: ...  # noqa: E501
+    def __call__(
+        self, y_true: Array, y_pred: Array, *, mask: Array | None = ..., **options: Any
+    ) -> Array: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +71,9 @@ def functional(
         defaults = options()
         owner = f"{name}()"
 
-        def public(y_true: Array, y_pred: Array, *, mask: Array | None = None, **changes: Any) -> Array:  # noqa: E501
+        def public(
+            y_true: Array, y_pred: Array, *, mask: Array | None = None, **changes: Any
+        ) -> Array:
             chosen = defaults.evolve(changes, owner=owner) if changes else defaults
             return compute(y_true, y_pred, chosen, mask)
 
@@ -85,7 +89,7 @@ def functional(
         function.__signature__ = signature(options, defaults)  # type: ignore[attr-defined]
         function.compute = compute  # type: ignore[attr-defined]
         function.options = options  # type: ignore[attr-defined]
-        public_function: Functional = function  # type: ignore[assignment]
+        public_function: Functional = function
         FUNCTIONS[name] = public_function
         if loss is not None:
             LOSSES[name] = Loss(name, loss, options, compute, public_function)
@@ -161,9 +165,7 @@ class Adapter:
 
             raise unknown_options(unknown, [*shown, *own_names], owner)
         changes = {**self.defaults, **self.fixed}
-        changes.update(
-            (self.renamed.get(k, k), v) for k, v in given.items() if k not in own_names
-        )
+        changes.update((self.renamed.get(k, k), v) for k, v in given.items() if k not in own_names)
         core_record = core().evolve(changes, owner=owner)
         own_record = None
         if self.own is not None:
@@ -174,7 +176,10 @@ class Adapter:
 
     def values(self, core: Options, own: Options | None) -> dict[str, Any]:
         """Every option the framework shows, by its names: its repr and its config."""
-        shown = {name: getattr(core, self.renamed.get(name, name)) for name in self.core_names(type(core))}
+        shown = {
+            name: getattr(core, self.renamed.get(name, name))
+            for name in self.core_names(type(core))
+        }
         if own is not None:
             shown.update(own.items())
         return shown

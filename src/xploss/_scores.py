@@ -92,9 +92,7 @@ def generalized_dice_score(
 ) -> Array:
     """``(2 Σ_l w_l·tp_l + smooth_nr) / (Σ_l w_l·(R_l + P_l) + smooth_dr)`` (Sudre et al. 2017),
     1 at an exact 0/0."""
-    w = class_weights(
-        stats.sum_true, class_axis=class_axis, weight_type=options.weight_type, xp=xp
-    )
+    w = class_weights(stats.sum_true, class_axis=class_axis, weight_type=options.weight_type, xp=xp)
     numerator = 2 * xp.sum(w * stats.tp, axis=class_axis) + options.smooth_nr
     denominator = xp.sum(w * (stats.sum_true + stats.sum_pred), axis=class_axis)
     return safe_divide(numerator, denominator + options.smooth_dr, 1.0, xp)

@@ -4,6 +4,7 @@ the option, the value and the valid choices. They run once, when a record is bui
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,10 @@ from typing import Any
 REDUCTIONS = ("mean", "sum", "none", "per_sample")
 WEIGHT_TYPES = ("square", "simple", "uniform")
 ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
+
+Check = Callable[[object, str], Any]
+"""A validator: ``check(value, name)`` returns the normalised value or raises, naming ``name``."""
+
 
 def real(value: object, name: str) -> float:
     if type(value) is float or type(value) is int:
@@ -21,12 +26,9 @@ def real(value: object, name: str) -> float:
 
 
 def _is_real(value: object) -> bool:
-    # NumPy scalars (np.float32(0.5)) are real numbers; arrays are not options.
-    try:
-        float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return not hasattr(value, "__len__") and getattr(value, "ndim", 0) == 0
+    # Python and NumPy scalars (np.float32(0.5) is a numbers.Real); never an array, whose value
+    # would be read (and which breaks a trace).
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def nonnegative(value: object, name: str) -> float:
@@ -76,9 +78,9 @@ def positive_integer(value: object, name: str) -> int | None:
 
 
 def axis(value: object, name: str) -> Any:
-    """Lists become tuples (Keras configs store lists); the rest is checked against the input's
-    shape, which alone tells the valid range (``_checks.normalize_axis``)."""
-    return tuple(value) if isinstance(value, list) else value
+    """Kept as the user wrote it (a list too), so that an error can quote it: only the input's
+    shape tells the valid axes (``_checks.normalize_axis``)."""
+    return value
 
 
 def choice(*choices: str) -> Check:
@@ -111,7 +113,7 @@ def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
 
 def weights(value: object, name: str) -> Any:
     """``None``, non-negative numbers (nested lists become tuples), or an array (never read)."""
-    if value is None or not isinstance(value, (int, float, list, tuple)) and not _is_real(value):
+    if value is None or (not isinstance(value, (list, tuple)) and not _is_real(value)):
         return value
     if isinstance(value, (list, tuple)):
         return tuple(weights(v, name) for v in value)

@@ -30,7 +30,9 @@ class Net(nnx.Module):
 def overlap_metrics() -> nnx.MultiMetric:
     """The mean loss and the pooled Dice and TPR of every batch passed to ``update``."""
     return nnx.MultiMetric(  # type: ignore[no-untyped-call]
-        loss=nnx.metrics.Average("loss"), dice=xj.DiceCoefficient(), tpr=xj.TruePositiveRate()
+        loss=nnx.metrics.Average("loss"),
+        dice=xj.DiceCoefficient(from_logits=True),
+        tpr=xj.TruePositiveRate(from_logits=True),
     )
 
 
@@ -76,7 +78,7 @@ def train(data: Data, epochs: int) -> Run:
             values = {k: float(v) for k, v in metrics.compute().items()}
             bar.update(step, values["loss"], values["dice"], values["tpr"])
         logits = predict(model, jnp.asarray(data.held_out_images))
-        dice, tpr = xj.DiceCoefficient(), xj.TruePositiveRate()
+        dice, tpr = xj.DiceCoefficient(from_logits=True), xj.TruePositiveRate(from_logits=True)
         dice.update(logits=logits, labels=held_out_masks)
         tpr.update(logits=logits, labels=held_out_masks)
         scores = {"dice": float(dice.compute()), "tpr": float(tpr.compute())}

@@ -17,7 +17,7 @@ class RegisteredModule(nn.Module):
 
     adapter: ClassVar[Adapter]
     core: ClassVar[type[Options]]
-    options: Options
+    options: Any
     torch_options: Any
 
     @classmethod

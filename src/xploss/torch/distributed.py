@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from xploss._statistics import OverlapStats, overlap_stats
+from xploss._statistics import OverlapStats
 
 __all__ = ["all_reduce"]
 

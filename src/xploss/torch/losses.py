@@ -98,12 +98,12 @@ class RegisteredLoss(RegisteredModule):
     def _class_weight(self, input: torch.Tensor) -> Any:
         """Class weights with the background class (index 0) weighted 0 when it is excluded."""
         buffer = self._buffers.get("weight")
-        weight = buffer if buffer is not None else self.options.weight  # type: ignore[attr-defined]
+        weight = buffer if buffer is not None else self.options.weight
         if self.torch_options.include_background:
             return weight
         if isinstance(weight, torch.Tensor):
             return torch.cat([weight[:1] * 0, weight[1:]])
-        classes = weight or (1.0,) * input.shape[self.options.class_axis]  # type: ignore[attr-defined]
+        classes = weight or (1.0,) * input.shape[self.options.class_axis]
         return (0.0, *classes[1:])
 
     def _shown_options(self) -> dict[str, Any]:

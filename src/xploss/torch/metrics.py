@@ -104,7 +104,7 @@ class RegisteredMetric(RegisteredModule):
         # probe tensor passed through ``fn`` reveals.
         state = self.state
         self.state = None
-        result = super()._apply(fn, recurse)
+        result = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
         if state is not None:
             device = fn(torch.empty(0, dtype=STATE_DTYPE, device=state.device)).device
             self.state = state.to(device=device, dtype=STATE_DTYPE)

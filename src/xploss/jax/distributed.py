@@ -1,20 +1,14 @@
-"""JAX adapter: a ``psum`` all-reduce for named axes, and Flax NNX metrics.
-
-The functional API needs no adapter under JAX: it is pure, takes its options as Python values
-(static under ``jax.jit``) and runs under ``jit``, ``grad``, ``vmap`` and ``checkpoint``. This
-module adds what collectives and stateful evaluation need. Flax is imported only by the metrics.
-"""
+"""The ``psum`` all-reduce of the statistics over a named mapped axis."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import jax
 
 from xploss._statistics import OverlapStats
 
-__all__ = ["all_reduce"]  # and, importing Flax on first use, the metrics of _flax_metrics
+__all__ = ["all_reduce"]
 
 
 def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], OverlapStats]:
@@ -43,12 +37,3 @@ def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], Ove
         return OverlapStats(*(jax.lax.psum(s, axis_name) for s in stats))  # type: ignore[no-untyped-call]
 
     return summed
-
-
-def __getattr__(name: str) -> Any:
-    # The Flax NNX metrics import Flax, an optional dependency, only when asked for.
-    if name in ("DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"):
-        from xploss import _flax_metrics
-
-        return getattr(_flax_metrics, name)
-    raise AttributeError(f"module 'xploss.jax' has no attribute {name!r}")

@@ -1,0 +1,31 @@
+"""JAX adapter: a ``psum`` all-reduce for named axes (``xploss.jax.distributed``), and Flax NNX
+metrics declared from the registry (``xploss.jax.metrics``).
+
+The functional API needs no adapter under JAX: it is pure, takes its options as Python values
+(static under ``jax.jit``) and runs under ``jit``, ``grad``, ``vmap`` and ``checkpoint``. This
+package adds what collectives and stateful evaluation need. Flax, an optional dependency, is
+imported only when a metric is first used (``xploss.jax.DiceCoefficient``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from xploss._registry import METRICS
+from xploss.jax.distributed import all_reduce
+
+__all__ = ["all_reduce"]  # and, importing Flax on first use, the metrics of xploss.jax.metrics
+
+_LAZY = frozenset(entry.class_name for entry in METRICS.values())
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY or name == "metrics":
+        metrics = importlib.import_module("xploss.jax.metrics")
+        return metrics if name == "metrics" else getattr(metrics, name)
+    raise AttributeError(f"module 'xploss.jax' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, "metrics"})

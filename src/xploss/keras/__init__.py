@@ -1,0 +1,40 @@
+"""Keras 3 adapter (TensorFlow, JAX and PyTorch backends): losses and stateful metrics, declared
+from the registry over the functional core (``xploss.keras.losses``, ``.metrics``).
+
+The losses return one value per sample (every non-batch axis reduced), so Keras' ``reduction``
+and ``sample_weight`` work as documented. The metrics accumulate the additive statistics, so the
+logged value is the Dice (or TPR) of everything seen since the last reset, not an average of
+batch values. Every class is registered for serialization (``xploss>DiceLoss``, ...) with a
+complete ``get_config``: a saved ``.keras`` model reloads without ``custom_objects``, models saved
+by xploss 0.1 included. The formulas are the core's; the tensors of each backend go through their
+own namespace.
+
+Keras casts ``y_true`` to the loss dtype, so class indices arrive as floats: ``y_true`` with one
+axis fewer than ``y_pred`` (or a size-1 class axis where ``y_pred`` has several classes) is read
+as class indices.
+"""
+
+from xploss.keras.losses import (
+    BCEDiceLoss,
+    BinaryCrossEntropyLoss,
+    DiceLoss,
+    FocalTverskyLoss,
+    GeneralizedDiceLoss,
+    JaccardLoss,
+    TverskyLoss,
+)
+from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate
+
+__all__ = [
+    "BCEDiceLoss",
+    "BinaryCrossEntropyLoss",
+    "DiceCoefficient",
+    "DiceLoss",
+    "FocalTverskyLoss",
+    "GeneralizedDiceLoss",
+    "JaccardIndex",
+    "JaccardLoss",
+    "Precision",
+    "TruePositiveRate",
+    "TverskyLoss",
+]
