@@ -9,8 +9,11 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xploss
+from tests.strategies import cases, tolerance
 from xploss import _validators
 from xploss._registry import FUNCTIONS, LOSSES, METRICS
 
@@ -152,3 +155,38 @@ def test_every_metric_has_a_functional_counterpart_with_the_same_options(name):
     functional_fields = {f.name for f in dataclasses.fields(function.options)}
     metric_fields = {f.name for f in dataclasses.fields(metric.options)}
     assert metric_fields <= functional_fields, metric_fields - functional_fields
+
+
+def drawn_options(name: str, case) -> dict[str, object]:
+    """The drawn case as options of ``name``: only those its record has."""
+    fields = FUNCTIONS[name].options.names
+    options = {"axis": case.axis, "class_axis": case.class_axis, "from_logits": case.from_logits}
+    if "smooth_nr" in fields:
+        options |= {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
+    return options
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15)  # x 13 functions x 5 backends; the families' own suites go wider
+@given(data=st.data())
+def test_every_eager_backend_agrees_with_numpy_on_drawn_cases(name, eager_backend, data):
+    """Random ranks, shapes, axes, class axes, targets, logits, dtypes and masks: every eager
+    backend gives NumPy's value for the same inputs (itself checked against the float64 oracle,
+    family by family, in test_properties.py), so a registered function is covered on every
+    backend as it is added."""
+    keep_class_axis = name == "generalized_dice_loss"
+    case = data.draw(cases(keep_class_axis=keep_class_axis, allow_weight=False))
+    options = drawn_options(name, case)
+    function = FUNCTIONS[name]
+    exact = function(case.y_true, case.y_pred, mask=case.mask, **options)
+    backend = eager_backend
+    mask = None if case.mask is None else backend.asarray(case.mask)
+    result = function(
+        backend.asarray(case.y_true), backend.asarray(case.y_pred), mask=mask, **options
+    )
+    got = (
+        np.stack([backend.to_numpy(r) for r in result])
+        if name == "overlap_stats"
+        else (backend.to_numpy(result))
+    )
+    np.testing.assert_allclose(got, as_numpy(exact), **tolerance(case.dtype))

@@ -27,6 +27,7 @@ from xploss._validators import (
     nonnegative,
     optional_real,
     positive,
+    positive_integer,
     real,
     weights,
 )
@@ -288,3 +289,12 @@ class SmoothedMetricOptions(Smoothing, MetricOptions):
 
     smooth_nr: float = option(0.0, nonnegative, "added to the numerator")
     smooth_dr: float = option(0.0, nonnegative, "added to the denominator")
+
+
+@record
+class PerClass(Options):
+    """The metrics' option in Keras and Flax, whose inputs have no fixed class axis position."""
+
+    num_classes: int | None = option(
+        None, positive_integer, "None pools every axis; C keeps C sums on class_axis"
+    )

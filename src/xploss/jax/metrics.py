@@ -27,19 +27,11 @@ import jax.numpy as jnp
 from flax import nnx
 
 from xploss import _checks
-from xploss._options import MetricOptions, Options, option, record
+from xploss._options import MetricOptions, PerClass
 from xploss._registry import METRICS, Adapter, Metric, describe
 from xploss._statistics import OverlapStats, statistics
-from xploss._validators import positive_integer
 
 __all__ = ["DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"]
-
-
-@record
-class PerClass(Options):
-    num_classes: int | None = option(
-        None, positive_integer, "None pools every class; C keeps C sums on class_axis"
-    )
 
 
 ADAPTER = Adapter(own=PerClass, hidden=frozenset({"axis"}))

@@ -27,22 +27,14 @@ import keras
 from keras import ops
 
 from xploss._namespace import array_namespace
-from xploss._options import Options, option, record
+from xploss._options import PerClass
 from xploss._registry import METRICS, Adapter, Metric
 from xploss._statistics import OverlapStats, statistics
-from xploss._validators import positive_integer
 from xploss.keras._base import PACKAGE, Registered, labels
 
 __all__ = ["DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"]
 
 RESULT_DTYPE = "float32"
-
-
-@record
-class PerClass(Options):
-    num_classes: int | None = option(
-        None, positive_integer, "keep the sums per class on class_axis (None: pool every axis)"
-    )
 
 
 ADAPTER = Adapter(own=PerClass, hidden=frozenset({"axis"}))
