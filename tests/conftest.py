@@ -60,4 +60,5 @@ def autodiff_backend(request: pytest.FixtureRequest) -> backends.Backend:
 
 # Programs run in processes of their own by test_keras.py (one per Keras backend) and
 # test_distributed.py (multi-process and multi-device), never collected or imported here.
-collect_ignore = ["keras_checks.py", "keras_registry_checks.py", "distributed"]
+collect_ignore = ["distributed"]
+collect_ignore_glob = ["keras_*checks.py"]
