@@ -40,6 +40,7 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
 
     Example:
         >>> import torch
+        >>> from xploss import overlap_stats
         >>> from xploss.torch import DiceLoss
         >>> loss = DiceLoss(batch=True, all_reduce=all_reduce)  # the Dice of the global batch
         >>> stats = overlap_stats(torch.tensor([1.0, 0.0]), torch.tensor([0.9, 0.2]))
