@@ -17,6 +17,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks.run import WORKLOADS, available, interleaved, make_inputs
+from xploss._options import DiceLossOptions
+
+
+def options(dims: tuple[int, ...]) -> DiceLossOptions:
+    """What a call validates (the options it passes), for ``_inputs.prepare``."""
+    return DiceLossOptions().evolve({"axis": dims, "class_axis": 1})
+
 
 Probe = dict[str, Callable[[], Any]]
 
@@ -115,7 +122,7 @@ def numpy_overhead(shape: tuple[int, ...]) -> Probe:
     return {
         "native": native,
         "xploss.dice_loss": lambda: xploss.dice_loss(y, p, axis=dims),
-        "validation and preparation alone": lambda: prepare(y, p, axis=dims, class_axis=1),
+        "validation and preparation alone": lambda: prepare(y, p, options(dims)),
     }
 
 
@@ -139,7 +146,7 @@ def torch_overhead(shape: tuple[int, ...]) -> Probe:
         "native": native,
         "xploss.dice_loss": lambda: xploss.dice_loss(y, p, axis=dims),
         "xt.DiceLoss()": lambda: module(p, y),
-        "validation and preparation alone": lambda: prepare(y, p, axis=dims, class_axis=1),
+        "validation and preparation alone": lambda: prepare(y, p, options(dims)),
     }
 
 
