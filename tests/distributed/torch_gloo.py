@@ -7,6 +7,7 @@ shard, and writes the loss, the averaged parameter gradients and the metric valu
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -61,9 +62,17 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         net = torch.nn.parallel.DistributedDataParallel(model())
         result = step(net, images[SHARDS[rank]], labels[SHARDS[rank]], xt.all_reduce)
         np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
+        # DDP's reducer keeps gloo work alive; releasing it first lets the process group close.
+        del net
+        gc.collect()
         dist.barrier()  # neither rank tears gloo down while the other is still in a collective
     finally:
         dist.destroy_process_group()
+    # Gloo's worker threads can abort the interpreter's finalization ("terminate called
+    # without an active exception"); the results are written, so leave without it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def free_port() -> int:
