@@ -423,7 +423,7 @@ def test_dice_metric_accumulates_the_dataset_value():
     per_image = xploss.dice_coefficient(labels, logits, axis=(2, 3), **options)
     torch.testing.assert_close(micro.compute().float(), dataset)
     torch.testing.assert_close(macro.compute().float(), per_image.mean(0))
-    hard = (logits.softmax(1) > 0.5).double().numpy()
+    hard = oracle.harden(logits.softmax(1).double().numpy(), 0.5, "softmax", 1)  # the arg-max
     onehot = oracle.one_hot(labels.numpy(), 3, 1)
     expected = oracle.dice(onehot, hard, (0, 2, 3), 0, 0)
     np.testing.assert_allclose(micro.compute().numpy(), expected, rtol=1e-12)
@@ -439,7 +439,7 @@ def test_jaccard_index_metric_accumulates_the_dataset_value():
     for rows in (slice(0, 2), slice(2, 6)):
         micro.update(logits[rows], labels[rows])
         macro(logits[rows], labels[rows])
-    hard = (logits.softmax(1) > 0.5).double().numpy()
+    hard = oracle.harden(logits.softmax(1).double().numpy(), 0.5, "softmax", 1)  # the arg-max
     onehot = oracle.one_hot(labels.numpy(), 3, 1)
     np.testing.assert_allclose(
         micro.compute().numpy(), oracle.jaccard(onehot, hard, (0, 2, 3), 0, 0), rtol=1e-12

@@ -156,10 +156,12 @@ def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) ->
             for i, d in enumerate(pred_shape)
             if d == 1 and same_shape(true_shape, pred_shape[:i] + pred_shape[i + 1 :])
         ]
-        hint = f"; y_pred's single channel is on axis {single[0]}: pass class_axis={single[0]}"
+        hint = ""
+        if single:
+            hint = f"; y_pred's single channel is on axis {single[0]}: pass class_axis={single[0]}"
         raise ValueError(
             f"sparse y_true of shape {true_shape} does not match y_pred of shape {pred_shape} "
-            f"without its class_axis={class_axis}: expected {expected}{hint if single else ''}."
+            f"without its class_axis={class_axis}: expected {expected}{hint}."
         )
     if pred_shape[class_axis] is None:
         raise ValueError(

@@ -21,7 +21,6 @@ bool = tf.bool
 float32 = tf.float32
 float64 = tf.float64
 int32 = tf.int32
-int64 = tf.int64
 
 _KINDS = {
     "bool": lambda d: d == tf.bool,
@@ -85,11 +84,6 @@ def min(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
 
 def any(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
     return tf.reduce_any(tf.cast(x, tf.bool), axis=_axis(axis), keepdims=keepdims)
-
-
-def argmax(x: tf.Tensor, /, *, axis: int, keepdims: Any = False) -> Any:
-    index = tf.argmax(x, axis=axis, output_type=tf.int32)
-    return tf.expand_dims(index, axis) if keepdims else index
 
 
 def where(condition: tf.Tensor, x1: tf.Tensor, x2: tf.Tensor, /) -> Any:
