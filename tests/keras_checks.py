@@ -124,7 +124,7 @@ def test_overlap_losses_equal_the_functional_api():
 def test_keras_tversky_has_alpha_and_beta_swapped():
     """keras.losses.Tversky(alpha=a, beta=b) weighs the false negatives by a (keras-team/keras
     #23333, fixed in 3.16): it is xploss.tversky_loss(alpha=b, beta=a) with Keras' epsilon."""
-    y = np.array([[1.0, 0.0], [1.0, 1.0]], dtype="float32")  # formulas.md C1
+    y = np.array([[1.0, 0.0], [1.0, 1.0]], dtype="float32")  # docs/formulas.md, case C1
     p = np.array([[0.9, 0.2], [0.6, 0.3]], dtype="float32")
     theirs = float(keras.losses.Tversky(alpha=0.3, beta=0.7)(y, p))
     version = tuple(int(v) for v in keras.__version__.split(".")[:2])

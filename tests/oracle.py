@@ -134,6 +134,19 @@ def focal(score, gamma):
     return np.maximum(1 - np.asarray(score, np.float64), 0.0) ** gamma
 
 
+def harden(p, threshold, from_logits=False, class_axis=-1):
+    """Hard predictions: the one-hot of the arg-max over the classes after a softmax (MONAI's
+    ``AsDiscrete(argmax=True)``, TorchMetrics), else ``p > threshold``."""
+    if threshold is None:
+        return p
+    if from_logits == "softmax":
+        index = np.expand_dims(np.argmax(p, axis=class_axis), class_axis)
+        classes = np.arange(p.shape[class_axis])
+        classes = classes.reshape((-1,) + (1,) * (p.ndim - class_axis % p.ndim - 1))
+        return (index == classes).astype(np.float64)
+    return (p > threshold).astype(np.float64)
+
+
 def tpr(y, p, axes, threshold, *, mask=None, zero_division=0.0):
     hard = p if threshold is None else (p > threshold).astype(np.float64)
     tp, st, _ = stats(y, hard, axes, mask=mask)

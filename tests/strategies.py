@@ -1,5 +1,6 @@
 """Hypothesis strategies: random ranks, shapes, axis tuples (negative entries too), dtypes,
-targets (binary, soft, sparse), probabilities or logits, smoothing, masks and weights."""
+targets (binary, soft, sparse, the channel-less mask of a single channel), probabilities or
+logits, smoothing, masks and weights."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ class Case:
     @property
     def probabilities(self) -> np.ndarray:
         return oracle.activate(self.y_pred, self.from_logits, self.class_axis)
+
+    def hard(self, threshold: float | None) -> np.ndarray:
+        """The predictions a threshold makes: ``p > threshold``, or the one-hot of the arg-max
+        over the class axis after a softmax; the probabilities without one."""
+        return oracle.harden(self.probabilities, threshold, self.from_logits, self.class_axis)
 
     @property
     def result_shape(self) -> tuple[int, ...]:
@@ -77,9 +83,14 @@ def cases(
     target_kind = draw(
         st.sampled_from(["bool", "int", "float", "soft"] + (["sparse"] if allow_sparse else []))
     )
-    if target_kind == "sparse":
+    if target_kind == "sparse" and shape[c] == 1:  # no class axis: the single channel's mask
+        labels = rng.random(shape[:c] + shape[c + 1 :]) < 0.5
+        y_true = labels.astype(draw(st.sampled_from([bool, np.int32, np.float32])))
+        dense = np.expand_dims(labels, c)
+    elif target_kind == "sparse":  # class indices, integers or integral floats (MONAI)
         labels = rng.integers(0, shape[c], size=shape[:c] + shape[c + 1 :])
-        y_true = labels.astype(draw(st.sampled_from([np.int64, np.int32, np.uint8])))
+        dtypes = [np.int64, np.int32, np.uint8, np.int8, np.float32]
+        y_true = labels.astype(draw(st.sampled_from(dtypes)))
         dense = oracle.one_hot(labels, shape[c], c)
     else:
         binary = rng.random(shape) < draw(st.sampled_from([0.0, 0.3, 0.7, 1.0]))

@@ -1,4 +1,4 @@
-"""Gradients with respect to y_pred: the analytic values of formulas.md (C4, C7, C11) on every
+"""Gradients with respect to y_pred: the analytic values of docs/formulas.md (C4, C7, C11) on every
 backend, by automatic differentiation where the library has it and by central finite
 differences (float64) where it does not."""
 
@@ -226,7 +226,7 @@ def test_gradients_are_finite(autodiff_backend, fn, y_true, y_pred, options):
 
 
 def test_finite_differences_agree_with_the_log_dice_chain_rule():
-    """d(-log D)/dp = -(1/D)·dD/dp (formulas.md §1.4), checked numerically in float64."""
+    """d(-log D)/dp = -(1/D)·dD/dp (docs/formulas.md §2), checked numerically in float64."""
     d = float(xploss.dice_coefficient(C1_TRUE, C1_PRED, **S0))
     dice_grad = finite_difference(xploss.dice_loss, C1_TRUE, C1_PRED, **S0)
     log_grad = finite_difference(xploss.dice_loss, C1_TRUE, C1_PRED, **S0, log=True)

@@ -136,6 +136,22 @@ def test_where_xploss_is_right_and_optax_is_not():
     assert float(theirs) < 0.05
 
 
+def test_every_class_absent_optax_neither_returns_0_nor_ignores_the_prediction():
+    """The README's edge values: with every class absent MONAI returns a loss of 0 whatever the
+    prediction. optax's value there is neither 0 nor the same for every prediction; xploss
+    scores the false positives."""
+    optax = pytest.importorskip("optax")
+    empty = jnp.zeros((1, 4, 2))
+    confident = jnp.array([[[5.0, -5.0]] * 4])
+    mixed = jnp.array([[[5.0, -5.0], [5.0, -5.0], [-5.0, 5.0], [0.0, 0.0]]])
+    theirs = [
+        float(optax.losses.multiclass_generalized_dice_loss(z, empty)) for z in (confident, mixed)
+    ]
+    assert min(theirs) > 0.3 and abs(theirs[0] - theirs[1]) > 0.1
+    ours = xploss.generalized_dice_loss(empty, confident, from_logits="softmax", axis=(0, 1))
+    assert float(ours) > 0.99
+
+
 def test_flax_nnx_metrics_accumulate_in_a_jitted_eval_step():
     nnx = pytest.importorskip("flax.nnx")
     logits, labels = logits_and_labels(5, shape=(6, 8, 8, 3))

@@ -89,8 +89,7 @@ def test_overlap_scores_match_oracle(
         weight=weight,
         reduction=reduction,
     )
-    p = case.probabilities
-    hard = p if threshold is None else (p > threshold).astype(np.float64)
+    hard = case.hard(threshold)
     expected = score(
         case.dense_true,
         hard,
@@ -195,9 +194,7 @@ def test_precision_matches_oracle(eager_backend, case, reduction, threshold):
         weight=weight,
         reduction=reduction,
     )
-    value = oracle.precision(
-        case.dense_true, case.probabilities, case.axes, threshold, mask=case.mask
-    )
+    value = oracle.precision(case.dense_true, case.hard(threshold), case.axes, None, mask=case.mask)
     check(eager_backend, result, oracle.reduce(value, reduction, case.weight), case.dtype)
 
 
@@ -323,7 +320,7 @@ def test_true_positive_rate_matches_oracle(eager_backend, case, reduction, thres
         weight=weight,
         reduction=reduction,
     )
-    rate = oracle.tpr(case.dense_true, case.probabilities, case.axes, threshold, mask=case.mask)
+    rate = oracle.tpr(case.dense_true, case.hard(threshold), case.axes, None, mask=case.mask)
     check(eager_backend, result, oracle.reduce(rate, reduction, case.weight), case.dtype)
 
 
@@ -521,7 +518,7 @@ def test_per_sample_reduction_keeps_the_first_surviving_axis(eager_backend, case
     check(eager_backend, result, expected, case.dtype)
     rate = xploss.true_positive_rate(y_true, y_pred, **options)
     expected = oracle.reduce(
-        oracle.tpr(case.dense_true, case.probabilities, case.axes, 0.5, mask=case.mask),
+        oracle.tpr(case.dense_true, case.hard(0.5), case.axes, None, mask=case.mask),
         "per_sample",
         case.weight,
     )

@@ -1,4 +1,4 @@
-"""The hand-checkable cases of formulas.md §8 (C1–C13, G1–G3, V1–V2), on every backend, float64.
+"""The reference cases of docs/formulas.md §10 (C1–C13, G1–G3, V1–V2), every backend, float64.
 
 Expected values are the exact fractions or closed forms of the reference where it gives them, and
 its printed decimals otherwise.

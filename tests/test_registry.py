@@ -31,6 +31,7 @@ BAD_VALUES = {
     "weights": -1.0,
     "optional_integer": 1.5,
     "positive_integer": 0,
+    "probability_threshold": 1.5,
 }
 
 

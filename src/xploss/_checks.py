@@ -136,26 +136,32 @@ def check_dtypes(xp: Namespace, **arrays: Array | None) -> None:
             raise TypeError(f"{name} must have {wanted}{hint}, got {x.dtype}.")
 
 
-def check_label_shapes(y_true: Array, y_pred: Array, xp: Namespace) -> bool:
-    """Whether ``y_true`` holds sparse class indices (``y_pred`` without its class axis)."""
-    true_shape, pred_shape = shape_of(y_true), shape_of(y_pred)
-    if true_shape == pred_shape or _same_shape(true_shape, pred_shape):
-        return False
-    if len(true_shape) == len(pred_shape) - 1 and dtype_kind(y_true.dtype, xp) == "integral":
-        return True
-    raise ValueError(
-        f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: y_true must "
-        "have the same shape as y_pred, or hold integer class indices with y_pred's class_axis "
-        f"left out (rank {len(pred_shape) - 1}, integer dtype; got {y_true.dtype})."
-    )
+def check_known_rank(**arrays: Array | None) -> None:
+    """A ValueError naming the argument whose rank is unknown (a TensorFlow tensor traced with
+    ``tf.TensorSpec(None)``): the axes, the class axis and the labels' form depend on it."""
+    for name, x in arrays.items():
+        if x is not None and getattr(x.shape, "rank", 0) is None:
+            raise ValueError(
+                f"{name} has an unknown rank (shape {x.shape}): xploss reads the axes from the "
+                "rank, so trace the function with a known rank, e.g. "
+                "tf.TensorSpec([None, None, None, 1]) rather than tf.TensorSpec(None)."
+            )
 
 
 def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) -> None:
     expected = pred_shape[:class_axis] + pred_shape[class_axis + 1 :]
-    if not _same_shape(true_shape, expected):
+    if not same_shape(true_shape, expected):
+        single = [
+            i
+            for i, d in enumerate(pred_shape)
+            if d == 1 and same_shape(true_shape, pred_shape[:i] + pred_shape[i + 1 :])
+        ]
+        hint = ""
+        if single:
+            hint = f"; y_pred's single channel is on axis {single[0]}: pass class_axis={single[0]}"
         raise ValueError(
             f"sparse y_true of shape {true_shape} does not match y_pred of shape {pred_shape} "
-            f"without its class_axis={class_axis}: expected {expected}."
+            f"without its class_axis={class_axis}: expected {expected}{hint}."
         )
     if pred_shape[class_axis] is None:
         raise ValueError(
@@ -164,7 +170,7 @@ def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) ->
         )
 
 
-def _same_shape(a: Shape, b: Shape) -> bool:
+def same_shape(a: Shape, b: Shape) -> bool:
     return len(a) == len(b) and all(
         x is None or y is None or x == y for x, y in zip(a, b, strict=True)
     )

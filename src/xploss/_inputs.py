@@ -1,17 +1,19 @@
 """From the caller's arrays to validated, dense, floating inputs in the accumulation dtype.
 
-Sparse labels are one-hot encoded by one broadcast comparison (no Python loop over classes),
-logits become probabilities with a stable sigmoid or softmax, and float16/bfloat16 inputs are
-promoted to float32 so that no sum is ever taken in half precision.
+What the labels mean is ``_labels.py``'s (dense targets, the channel-less mask of a single
+channel, class indices one-hot encoded by one broadcast comparison); logits become probabilities
+with a stable sigmoid or softmax, and float16/bfloat16 inputs are promoted to float32 so that no
+sum is ever taken in half precision. Value checks (``_values.py``) run on concrete arrays only.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from xploss import _checks, _elementwise
-from xploss._namespace import Array, Namespace, array_namespace, device_of
+from xploss import _checks, _elementwise, _labels, _values
+from xploss._namespace import Array, Namespace, array_namespace, can_warn, device_of, is_concrete
 from xploss._validators import ACTIVATIONS
 
 
@@ -24,15 +26,26 @@ class Inputs:
     y_pred: Array
     """Probabilities, or 0/1 predictions when a threshold was given."""
     logits: Array | None
+    """The logits, clipped to ``±finfo.max / 4``; None for probabilities."""
     activation: str | None
     mask: Array | None
     axes: tuple[int, ...]
     class_axis: int | None
     """Non-negative class axis when one was needed (sparse labels, softmax, generalized Dice)."""
+    nan_probes: tuple[Array, ...] = ()
+    """Arrays of ``y_pred``'s rank (size 1 on the axes they broadcast over) that hold the NaNs
+    the dense inputs cannot: of soft predictions made hard, of float class indices. Their sums
+    over ``axes`` make the statistics NaN (``with_nan``): a sum, not a full-size ``where``
+    (and compilers fold ``0·p`` to 0, so that cannot carry them)."""
 
     @property
     def dtype(self) -> object:
         return self.y_pred.dtype
+
+    @property
+    def empty(self) -> bool:
+        """Whether an axis of ``y_pred`` has size 0 (known while tracing too)."""
+        return 0 in _checks.shape_of(self.y_pred)
 
     def result_shape(self, *, drop_class_axis: bool = False) -> _checks.Shape:
         """The shape of a statistic: ``y_pred``'s shape without the reduced axes."""
@@ -64,89 +77,149 @@ def prepare(
 ) -> Inputs:
     """Check and convert the inputs of every loss and metric.
 
-    ``options`` holds the validated ``axis``, ``class_axis`` and ``from_logits`` (an
-    ``_options.Axes`` record). ``keep_class_axis`` (generalized Dice) makes ``axis=None`` mean
-    every axis but the class axis and rejects a class axis inside ``axis``.
+    ``options`` holds the validated ``axis``, ``class_axis``, ``from_logits`` and ``validate``
+    (an ``_options.Axes`` record). ``keep_class_axis`` (generalized Dice) makes ``axis=None``
+    mean every axis but the class axis and rejects a class axis inside ``axis``.
     """
     xp = array_namespace(y_true=y_true, y_pred=y_pred, mask=mask)
+    _checks.check_known_rank(y_true=y_true, y_pred=y_pred, mask=mask)
     _checks.check_dtypes(xp, y_true=y_true, y_pred=y_pred, mask=mask)
     activation = ACTIVATIONS[options.from_logits]
     axis = options.axis
     pred_shape = _checks.shape_of(y_pred)
-    sparse = _checks.check_label_shapes(y_true, y_pred, xp)
+    kind = _labels.label_kind(y_true, y_pred, options.class_axis, xp)
 
     class_index = None
-    if sparse or activation == "softmax" or keep_class_axis:
+    if kind != _labels.DENSE or activation == "softmax" or keep_class_axis:
         class_index = _checks.normalize_class_axis(options.class_axis, pred_shape)
-    if sparse:
-        assert class_index is not None
-        _checks.check_sparse_shape(_checks.shape_of(y_true), pred_shape, class_index)
+        if activation == "softmax" and pred_shape[class_index] == 1:
+            _warn_constant_softmax(pred_shape, class_index)
     axes = _checks.normalize_axis(axis, pred_shape)
     if keep_class_axis:
         assert class_index is not None
         axes = _checks.exclude_class_axis(axis, axes, class_index, pred_shape)
 
     dtype = accumulation_dtype(y_pred.dtype, xp)
-    logits = None
-    probabilities = as_dtype(y_pred, dtype, xp)
-    if activation is not None:
-        logits = probabilities
-        if activation == "sigmoid":
-            probabilities = _elementwise.sigmoid(logits, xp)
-        else:
-            assert class_index is not None
-            probabilities = _elementwise.softmax(logits, class_index, xp)
-    if threshold is not None:
-        probabilities = xp.astype(probabilities > threshold, dtype)
-
-    if sparse:
-        assert class_index is not None
-        dense_true = one_hot(y_true, pred_shape, class_index, dtype, xp)
-    else:
-        dense_true = as_dtype(y_true, dtype, xp)
-
-    dense_mask = None
     if mask is not None:
-        mask_shape = _checks.shape_of(mask)
-        if sparse and class_index is not None and mask_shape == _checks.shape_of(y_true):
-            mask = xp.expand_dims(mask, axis=class_index)
-            mask_shape = _checks.shape_of(mask)
-        _checks.check_broadcastable(mask_shape, pred_shape, "mask", "y_pred")
-        dense_mask = xp.astype(mask, dtype, copy=False)
-
+        mask = _labels.expand_mask(mask, kind, _checks.shape_of(y_true), class_index, xp)
+        _checks.check_broadcastable(_checks.shape_of(mask), pred_shape, "mask", "y_pred")
+    dense_true = _labels.dense_target(y_true, kind, pred_shape, class_index, dtype, xp, mask)
+    values = as_dtype(y_pred, dtype, xp)
+    if options.validate and is_concrete(y_true, y_pred):
+        if activation is None:
+            _values.check_unit_interval("y_pred", values, xp, hint=_LOGITS_HINT)
+        if kind != _labels.SPARSE:
+            _values.check_unit_interval("y_true", dense_true, xp)
+    logits, probabilities, probe = activate(values, activation, class_index, threshold, xp)
+    label_probe = _labels.nan_probe(y_true, kind, class_index, dtype, xp)
     return Inputs(
         xp=xp,
         y_true=dense_true,
         y_pred=probabilities,
         logits=logits,
         activation=activation,
-        mask=dense_mask,
+        mask=None if mask is None else xp.astype(mask, dtype, copy=False),
         axes=axes,
         class_axis=class_index,
+        nan_probes=tuple(a for a in (probe, label_probe) if a is not None),
     )
 
 
-def one_hot(
-    labels: Array, pred_shape: _checks.Shape, class_axis: int, dtype: object, xp: Namespace
-) -> Array:
-    """Class indices to a one-hot array with the classes on ``class_axis``.
+def with_nan(inputs: Inputs, *values: Array) -> tuple[Array, ...]:
+    """``values`` (reduced over ``inputs.axes``), NaN where a probe's sum is."""
+    xp = inputs.xp
+    for probe in inputs.nan_probes:
+        total = xp.sum(probe, axis=inputs.axes)
+        values = tuple(xp.where(total == total, v, total) for v in values)
+    return values
 
-    Indices outside ``[0, num_classes)`` (an ``ignore_index`` such as 255) encode to all zeros;
-    remove them from the sums with ``mask``.
+
+_LOGITS_HINT = (
+    " Probabilities are expected: if y_pred holds logits, pass from_logits=True (independent "
+    "channels) or from_logits='softmax' (exclusive classes)."
+)
+
+
+def _warn_constant_softmax(pred_shape: _checks.Shape, class_axis: int) -> None:
+    if can_warn():
+        warnings.warn(
+            f"from_logits='softmax' over a single channel (y_pred of shape {pred_shape}, "
+            f"class_axis={class_axis}): the softmax of one class is 1 whatever the logits, so "
+            "the result is constant and its gradient 0. Use from_logits=True (sigmoid) for a "
+            "binary output, or give y_pred one channel per class.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def activate(
+    values: Array,
+    activation: str | None,
+    class_axis: int | None,
+    threshold: float | None,
+    xp: Namespace,
+) -> tuple[Array | None, Array, Array | None]:
+    """``(logits, probabilities, NaN probe)``, the probabilities made hard by ``threshold``.
+
+    Logits are clipped to ``±finfo.max / 4`` (a no-op for any finite logit of realistic size)
+    so that ``±inf`` gives the values and finite gradients of a saturated logit: the stable
+    forms take ``z - |z|`` and ``softplus(z) - z·y``, which are ``inf - inf`` at infinity, and a
+    quarter of the largest float leaves room for the differences of two logits. NaN passes
+    through. Hard predictions are ``p > threshold`` for independent channels and the one-hot of
+    the arg-max over ``class_axis`` after a softmax (exclusive classes); a NaN input, which a
+    comparison makes 0, is kept by the probe (``Inputs.nan_probes``): the soft probabilities,
+    or for the arg-max a NaN for every class of an element with a NaN class.
     """
-    num_classes = pred_shape[class_axis]
-    assert num_classes is not None
-    trailing = len(pred_shape) - class_axis - 1
-    classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels, xp))
-    classes = xp.reshape(classes, (num_classes,) + (1,) * trailing)
-    return xp.astype(xp.expand_dims(labels, axis=class_axis) == classes, dtype)
+    if activation is None:
+        if threshold is None:
+            return None, values, None
+        return None, xp.astype(values > threshold, values.dtype), values
+    bound = float(xp.finfo(values.dtype).max) / 4
+    logits = xp.clip(values, min=-bound, max=bound)
+    if activation == "sigmoid":
+        probabilities = _elementwise.sigmoid(logits, xp)
+        if threshold is None:
+            return logits, probabilities, None
+        return logits, xp.astype(probabilities > threshold, values.dtype), probabilities
+    assert class_axis is not None
+    if _checks.shape_of(logits)[class_axis] == 0:  # no class: nothing to normalise
+        return logits, logits, None
+    if threshold is None:
+        return logits, _elementwise.softmax(logits, class_axis, xp), None
+    hard, largest = _arg_max(logits, class_axis, xp)
+    nan = xp.any(logits != logits, axis=class_axis, keepdims=True)  # XLA's max skips NaN
+    probe = xp.where(nan, xp.full_like(largest, float("nan")), xp.zeros_like(largest))
+    return logits, hard, probe
+
+
+def _arg_max(logits: Array, class_axis: int, xp: Namespace) -> tuple[Array, Array]:
+    """The one-hot of the arg-max over ``class_axis``, the first of tied classes (MONAI's
+    ``AsDiscrete(argmax=True)``, TorchMetrics), and the maximum.
+
+    The smallest class index among the maxima, by arithmetic in the logits' dtype rather than
+    ``argmax`` (PyTorch's CPU ``argmax`` over a non-last axis is ten times slower) or a
+    broadcast ``where`` (twice as slow in NumPy).
+    """
+    shape = _checks.shape_of(logits)
+    num_classes = shape[class_axis]
+    if num_classes is None:
+        raise ValueError(
+            f"from_logits='softmax' with a threshold takes the arg-max over class_axis="
+            f"{class_axis}, which needs a known number of classes; y_pred has shape {shape}."
+        )
+    classes = xp.arange(num_classes, dtype=logits.dtype, device=device_of(logits, xp))
+    classes = xp.reshape(classes, (num_classes,) + (1,) * (len(shape) - class_axis - 1))
+    largest = xp.max(logits, axis=class_axis, keepdims=True)
+    candidates = xp.astype(logits < largest, logits.dtype) * num_classes + classes
+    first = xp.min(candidates, axis=class_axis, keepdims=True)
+    return xp.astype(first == classes, logits.dtype), largest
 
 
 def prepare_weight(
     weight: object, inputs: Inputs, result_shape: _checks.Shape | None = None
 ) -> Array | None:
     """``weight`` as an array of the accumulation dtype that broadcasts to ``result_shape``
-    (by default ``inputs.result_shape()``)."""
+    (by default ``inputs.result_shape()``); array weights are checked by the options record."""
     if weight is None:
         return None
     if result_shape is None:
@@ -156,6 +229,7 @@ def prepare_weight(
         array = xp.asarray(weight, dtype=inputs.dtype, device=device_of(inputs.y_pred, xp))
     else:
         array_namespace(y_pred=inputs.y_pred, weight=weight)  # a TypeError for a mix
+        _checks.check_known_rank(weight=weight)
         _checks.check_dtypes(xp, weight=weight)
         array = xp.astype(weight, inputs.dtype, copy=False)
     _checks.check_broadcastable(_checks.shape_of(array), result_shape, "weight", "the result")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from xploss import _elementwise
-from xploss._inputs import Inputs, prepare, prepare_weight
+from xploss._inputs import Inputs, prepare, prepare_weight, with_nan
 from xploss._namespace import Array
 from xploss._options import BCEDiceOptions, BCEOptions
 from xploss._reductions import reduce, reduced_dice_penalty
 from xploss._registry import functional
-from xploss._scores import dice_score, safe_divide
+from xploss._scores import dice_score, safe_divide, zero_stats
 from xploss._statistics import statistics
 
 
 def mean_bce(inputs: Inputs) -> Array:
     """The elementwise BCE averaged over the reduced axes (over the unmasked elements)."""
     xp, y = inputs.xp, inputs.y_true
+    if inputs.empty:  # no element to average: 0, as where a mask removes every element
+        return xp.sum(xp.zeros_like(inputs.y_pred), axis=inputs.axes)
     if inputs.activation == "sigmoid":
         elementwise = _elementwise.bce_from_logits(y, inputs.logits, xp)
     elif inputs.activation == "softmax":
@@ -24,10 +26,12 @@ def mean_bce(inputs: Inputs) -> Array:
     else:
         elementwise = _elementwise.bce_from_probabilities(y, inputs.y_pred, xp)
     if inputs.mask is None:
-        return xp.mean(elementwise, axis=inputs.axes)
-    total = xp.sum(inputs.mask * elementwise, axis=inputs.axes)
-    count = xp.sum(inputs.mask * xp.ones_like(elementwise), axis=inputs.axes)
-    return safe_divide(total, count, 0.0, xp)
+        mean = xp.mean(elementwise, axis=inputs.axes)
+    else:
+        total = xp.sum(inputs.mask * elementwise, axis=inputs.axes)
+        count = xp.sum(inputs.mask * xp.ones_like(elementwise), axis=inputs.axes)
+        mean = safe_divide(total, count, 0.0, xp)
+    return with_nan(inputs, mean)[0] if inputs.nan_probes else mean
 
 
 @functional(BCEOptions, loss="BinaryCrossEntropyLoss")
@@ -38,7 +42,8 @@ def binary_cross_entropy(
 
     From probabilities (Keras 3): ``ℓ = -(y log q + (1-y) log(1-q))``, ``q = clip(p, 1e-7,
     1 - 1e-7)``. From logits ``z`` (``from_logits=True``): the softplus form
-    ``max(z, 0) - z·y + log1p(exp(-|z|))``, exact and finite for saturated logits. With
+    ``max(z, 0) - z·y + log1p(exp(-|z|))``, exact and finite for saturated logits (``±inf``
+    is clipped to ``±finfo.max / 4`` first, where the form would take ``inf - inf``). With
     ``"softmax"``, ``log q`` is a log-softmax over ``class_axis`` and ``log(1 - q)`` is computed
     from it without cancellation, floored at the log of the smallest normal float (-87.3 in
     float32) where ``q`` is exactly 1 (PyTorch's ``BCELoss`` floors at -100). The mean over
@@ -98,7 +103,8 @@ def bce_dice_loss(
     dice = dice_score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
     bce = reduce(mean_bce(inputs), weight=weights, reduction=options.reduction, xp=xp)
+    empty = lambda: dice_score(zero_stats(stats, xp), options, xp)  # noqa: E731
     penalty = reduced_dice_penalty(
-        dice, weight=weights, reduction=options.reduction, log=options.log_dice, xp=xp
+        dice, weight=weights, reduction=options.reduction, log=options.log_dice, xp=xp, empty=empty
     )
     return options.bce_weight * bce + options.dice_weight * penalty

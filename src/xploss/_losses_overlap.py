@@ -21,8 +21,9 @@ from xploss._scores import (
     generalized_dice_score,
     jaccard_score,
     tversky_score,
+    zero_stats,
 )
-from xploss._statistics import statistics
+from xploss._statistics import OverlapStats, statistics
 
 
 def overlap_loss(
@@ -40,11 +41,19 @@ def overlap_loss(
     xp = inputs.xp
     values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
+    reduction = options.reduction
+
+    def empty() -> Array:  # the score of no element
+        return score(zero_stats(stats, xp), options, xp)
+
     if focal:
         penalty = focal_penalty(values, gamma=options.gamma, xp=xp)
-        return reduce(penalty, weight=weights, reduction=options.reduction, xp=xp)
+        focal_empty = lambda: focal_penalty(empty(), gamma=options.gamma, xp=xp)  # noqa: E731
+        return reduce(penalty, weight=weights, reduction=reduction, xp=xp, empty=focal_empty)
     log = getattr(options, "log", False)
-    return reduced_dice_penalty(values, weight=weights, reduction=options.reduction, log=log, xp=xp)
+    return reduced_dice_penalty(
+        values, weight=weights, reduction=reduction, log=log, xp=xp, empty=empty
+    )
 
 
 @functional(DiceLossOptions, loss="DiceLoss")
@@ -58,9 +67,11 @@ def dice_loss(y_true: Array, y_pred: Array, options: DiceLossOptions, mask: Arra
 
     Args:
         y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, squared, soft_label,
-        from_logits, threshold, weight, mask, zero_division, reduction, all_reduce: as in
-        ``dice_coefficient``; ``soft_label=True`` makes the loss 0 at ``p = y`` for soft
-        targets too.
+        from_logits, threshold, weight, mask, zero_division, reduction, all_reduce, validate:
+        as in ``dice_coefficient``; ``soft_label=True`` makes the loss 0 at ``p = y`` for soft
+        targets too. Class indices outside ``[0, C)`` raise eagerly unless ``mask`` removes
+        them; under ``jax.jit``, ``torch.compile`` or ``tf.function`` they encode to all-zero
+        rows: a negative of every class.
         log: the log-Dice form.
 
     Returns:
@@ -251,5 +262,11 @@ def generalized_dice_loss(
     inputs, stats = statistics(y_true, y_pred, options, mask, keep_class_axis=True)
     assert inputs.class_axis is not None
     class_position = inputs.class_axis - sum(a < inputs.class_axis for a in inputs.axes)
-    score = generalized_dice_score(stats, options, class_position, inputs.xp)
-    return reduce(1 - score, weight=None, reduction=options.reduction, xp=inputs.xp)
+    xp = inputs.xp
+    score = generalized_dice_score(stats, options, class_position, xp)
+
+    def empty() -> Array:  # the loss of no element: every class absent, one class is enough
+        zero = xp.reshape(zero_stats(stats, xp).tp, (1,))
+        return 1 - generalized_dice_score(OverlapStats(zero, zero, zero), options, 0, xp)
+
+    return reduce(1 - score, weight=None, reduction=options.reduction, xp=xp, empty=empty)

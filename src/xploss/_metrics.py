@@ -16,7 +16,13 @@ from xploss._options import (
 )
 from xploss._reductions import reduce
 from xploss._registry import functional, register_metric
-from xploss._scores import dice_score, jaccard_score, precision_score, true_positive_score
+from xploss._scores import (
+    dice_score,
+    jaccard_score,
+    precision_score,
+    true_positive_score,
+    zero_stats,
+)
 from xploss._statistics import OverlapStats, statistics
 
 Score = Callable[[OverlapStats, Any, Namespace], Array]
@@ -28,9 +34,11 @@ def reduced_score(
 ) -> Array:
     """``score`` of every element that survives ``axis``, combined by ``reduction``."""
     inputs, stats = statistics(y_true, y_pred, options, mask)
-    values = score(stats, options, inputs.xp)
+    xp = inputs.xp
+    values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
-    return reduce(values, weight=weights, reduction=options.reduction, xp=inputs.xp)
+    empty = lambda: score(zero_stats(stats, xp), options, xp)  # noqa: E731
+    return reduce(values, weight=weights, reduction=options.reduction, xp=xp, empty=empty)
 
 
 @functional(DiceOptions)
@@ -45,12 +53,17 @@ def dice_coefficient(
     al. 2016).
 
     Args:
-        y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape, or integer
-            class indices with ``y_pred``'s ``class_axis`` left out.
+        y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape; or,
+            with ``y_pred``'s ``class_axis`` left out, the mask of a single-channel ``y_pred``
+            (any dtype, soft values too) or the class indices of several classes (integers, or
+            floats with integral values). Eagerly, non-integral indices and indices outside
+            ``[0, C)`` that ``mask`` keeps raise a ValueError; under a trace they encode to
+            all-zero rows.
         y_pred: probabilities, or logits with ``from_logits``.
         axis: axes to sum over, as in NumPy: ``None`` is the batch ("global") Dice of Keras 3;
             ``(1, 2)`` on ``(B, H, W, C)`` is one Dice per image and class.
-        class_axis: the class axis, for sparse labels and softmax (``-1``, channels-last).
+        class_axis: the class axis, for sparse labels, single-channel masks and softmax
+            (``-1``, channels-last).
         smooth_nr, smooth_dr: added to the numerator and denominator (MONAI's defaults, so an
             empty prediction of an empty target scores 1).
         squared: the V-Net denominator.
@@ -59,7 +72,12 @@ def dice_coefficient(
             smoothing, distillation), where ``Σ y·p`` scores ``p = y`` below 1 (C13: 5/6). No
             effect with ``squared``, which is already exact for soft targets.
         from_logits: ``False``, ``True``/``"sigmoid"`` or ``"softmax"`` (over ``class_axis``).
-        threshold: binarise the probabilities as ``p > threshold`` (hard Dice).
+            Logits are clipped to ``±finfo.max / 4``, so ``±inf`` gives finite values and
+            gradients.
+        threshold: hard Dice. Independent channels (probabilities, sigmoid): ``p > threshold``
+            counts as 1. With ``"softmax"`` (exclusive classes): the one-hot of the arg-max over
+            ``class_axis`` (MONAI's ``AsDiscrete(argmax=True)``, TorchMetrics), so no element
+            predicts nothing. ``None`` or a number in (0, 1); a NaN input gives NaN.
         weight: non-negative weights broadcast against the per-element Dice; ``"mean"`` is then
             ``Σ w·D / Σ w``.
         mask: removes the elements where it is 0 from every sum.
@@ -69,6 +87,11 @@ def dice_coefficient(
             ``"per_sample"``: the mean over every surviving axis but the first (one value per
             sample, what Keras' ``sample_weight`` expects).
         all_reduce: a callable that sums the statistics over devices before the ratio.
+        validate: eagerly (never under a trace), raise a ValueError if probabilities
+            (``from_logits=False``) or a dense ``y_true`` leave [0, 1]; one more pass over each.
+
+    An axis of size 0 is no special case: its sums are 0, so its Dice is the 0/0 value
+    (``smooth_nr / smooth_dr``, or ``zero_division``), and ``"mean"`` of no Dice is that value.
 
     Returns:
         The Dice, float32 (float64 for float64 predictions), in the caller's array library.
@@ -137,7 +160,8 @@ def true_positive_rate(
     Args:
         y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction, all_reduce:
             as in ``dice_coefficient``.
-        threshold: probabilities above it count as positive predictions; ``None`` for soft TPR.
+        threshold: probabilities above it count as positive predictions (after a softmax, the
+            arg-max class); ``None`` for soft TPR.
         zero_division: the rate of an element whose target has no positives.
 
     Returns:
@@ -165,8 +189,8 @@ def precision(y_true: Array, y_pred: Array, options: RateOptions, mask: Array | 
     Args:
         y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction, all_reduce:
             as in ``dice_coefficient``.
-        threshold: probabilities above it count as positive predictions; ``None`` for soft
-            precision.
+        threshold: probabilities above it count as positive predictions (after a softmax, the
+            arg-max class); ``None`` for soft precision.
         zero_division: the precision of an element with no positive prediction.
 
     Returns:

@@ -80,3 +80,50 @@ def device_of(x: Array, xp: Namespace) -> Any:
     if getattr(xp, "is_tensorflow_namespace", False):
         return None
     return array_api_compat.device(x)
+
+
+def is_concrete(*arrays: Array | None) -> bool:
+    """Whether the arrays' values can be read now: eager arrays outside any trace.
+
+    False under ``jax.jit`` and ``jax.grad`` (tracers), ``torch.compile`` (FakeTensors, and
+    ``torch.compiler.is_compiling()``), ``torch.jit.trace``, ``torch.func`` transforms, meta
+    tensors, ``tf.function`` (``not tf.executing_eagerly()``) and for lazy or unknown arrays
+    (Dask). Only the libraries the caller imported are looked at (``sys.modules``): a check that
+    reads values runs where this is True and is skipped, never wrong, elsewhere.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and _torch_tracing(torch):
+        return False
+    return all(_concrete(a) for a in arrays if a is not None)
+
+
+def _torch_tracing(torch: Any) -> bool:
+    compiler = getattr(torch, "compiler", None)
+    compiling = compiler is not None and compiler.is_compiling()
+    return bool(compiling or torch.jit.is_tracing())
+
+
+def _concrete(x: Array) -> bool:
+    if type(x).__module__.split(".")[0] in ("numpy", "array_api_strict", "cupy"):
+        return True
+    if array_api_compat.is_torch_array(x):
+        functorch = getattr(sys.modules["torch"]._C, "_functorch", None)
+        wrapped = functorch is not None and functorch.is_functorch_wrapped_tensor(x)
+        return not wrapped and x.device.type != "meta" and not _is_fake(x)
+    if array_api_compat.is_jax_array(x):
+        return not isinstance(x, sys.modules["jax"].core.Tracer)
+    if _is_tensorflow(x):
+        return bool(sys.modules["tensorflow"].executing_eagerly())
+    return False
+
+
+def _is_fake(x: Array) -> bool:
+    fake = sys.modules.get("torch._subclasses.fake_tensor")
+    return fake is not None and isinstance(x, fake.FakeTensor)
+
+
+def can_warn() -> bool:
+    """Whether ``warnings.warn`` may run: not while ``torch.compile`` traces (a graph break,
+    an error with ``fullgraph=True``). Eagerly, and while JAX or TensorFlow trace, it does."""
+    torch = sys.modules.get("torch")
+    return torch is None or not _torch_tracing(torch)

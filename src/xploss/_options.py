@@ -4,20 +4,23 @@ An option is a dataclass field whose metadata holds its validator; a family's re
 frozen dataclass composed of the groups of options it takes. Records are validated when they
 are built, so the core reads plain, checked Python values and never validates again. The
 functional API, the adapters' signatures, reprs and configs are all derived from the records
-(``_registry.py``); no option list is written anywhere else.
+(``_registry.py``); no option list is written anywhere else. ``_records.py`` is the machinery.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from xploss._namespace import Array
+from xploss._records import Options as Options  # the machinery, re-exported for the adapters
+from xploss._records import field_names as field_names
+from xploss._records import option as option
+from xploss._records import record as record
+from xploss._records import unknown_options as unknown_options
 from xploss._validators import (
     REDUCTIONS,
     WEIGHT_TYPES,
-    Check,
     activation,
     axis,
     callable_or_none,
@@ -25,92 +28,14 @@ from xploss._validators import (
     flag,
     integer,
     nonnegative,
-    optional_real,
     positive,
     positive_integer,
+    probability_threshold,
     real,
     weights,
 )
 
-
-def option(default: Any, check: Check, doc: str) -> Any:
-    """A field of a record: its default, its validator and a one-line description."""
-    return dataclasses.field(default=default, metadata={"check": check, "doc": doc})
-
-
-R = TypeVar("R", bound="Options")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Options:
-    """The base of every record: validation on construction, and ``evolve`` for calls."""
-
-    names: ClassVar[tuple[str, ...]] = ()
-    _checks: ClassVar[dict[str, Check]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._checks = {}  # filled by ``_index`` once the dataclass decorator has made the fields
-
-    def __post_init__(self) -> None:
-        index = _index(type(self))
-        for name, check in index.items():
-            object.__setattr__(self, name, check(getattr(self, name), name))
-        self.check_together()
-
-    def check_together(self) -> None:
-        """Checks that involve several options (a record's subclass extends it)."""
-
-    def evolve(self: R, changes: Mapping[str, object], *, owner: str = "") -> R:
-        """A copy with ``changes`` validated; the other options are already valid."""
-        index = _index(type(self))
-        unknown = [name for name in changes if name not in index]
-        if unknown:
-            raise unknown_options(unknown, index, owner or type(self).__name__)
-        copy = object.__new__(type(self))
-        state = dict(self.__dict__)
-        for name, value in changes.items():
-            state[name] = index[name](value, name)
-        object.__setattr__(copy, "__dict__", state)
-        copy.check_together()
-        return copy
-
-    def updated(self: R, changes: Mapping[str, object]) -> R:
-        """A copy with ``changes`` that are valid already (derived from validated options, as
-        an adapter's axes for the input's rank): no validation on the per-call path."""
-        copy = object.__new__(type(self))
-        object.__setattr__(copy, "__dict__", {**self.__dict__, **changes})
-        return copy
-
-    def items(self) -> Iterable[tuple[str, Any]]:
-        return ((name, getattr(self, name)) for name in _index(type(self)))
-
-
-def _index(cls: type[Options]) -> dict[str, Check]:
-    if not cls._checks:
-        cls._checks = {f.name: f.metadata["check"] for f in dataclasses.fields(cls)}
-        cls.names = tuple(cls._checks)
-    return cls._checks
-
-
-def field_names(cls: type[Options]) -> tuple[str, ...]:
-    _index(cls)
-    return cls.names
-
-
-def unknown_options(unknown: Iterable[str], valid: Iterable[str], owner: str) -> TypeError:
-    """Python's own message for an unknown keyword, and the valid ones."""
-    names = ", ".join(repr(u) for u in unknown)
-    return TypeError(
-        f"{owner} got an unexpected keyword argument {names}; "
-        f"its options are: {', '.join(sorted(valid))}."
-    )
-
-
-def record(cls: type[R]) -> type[R]:
-    """Make ``cls`` a frozen, keyword-only record of options."""
-    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
-
+THRESHOLD_DOC = "hard predictions: p > threshold, or the arg-max after a softmax"
 
 # Groups of options. A family's record lists the groups it takes; a default that differs from
 # the group's is redeclared in the record.
@@ -124,6 +49,9 @@ class Axes(Options):
     class_axis: int = option(-1, integer, "the class axis (sparse labels, softmax)")
     from_logits: bool | str = option(
         False, activation, "False (probabilities), True or 'sigmoid', or 'softmax'"
+    )
+    validate: bool = option(
+        False, flag, "eagerly, raise if probabilities or targets leave [0, 1] (a pass over each)"
     )
 
 
@@ -169,7 +97,7 @@ class Squared(Options):
 
 @record
 class Threshold(Options):
-    threshold: float | None = option(None, optional_real, "binarise p > threshold")
+    threshold: float | None = option(None, probability_threshold, THRESHOLD_DOC)
 
 
 @record
@@ -247,7 +175,7 @@ class FocalTverskyOptions(Focal, TverskyOptions):
 class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Axes):
     """``true_positive_rate``, ``precision``: hard at 0.5, 0 where undefined."""
 
-    threshold: float | None = option(0.5, optional_real, "binarise p > threshold")
+    threshold: float | None = option(0.5, probability_threshold, THRESHOLD_DOC)
     zero_division: float = option(0.0, real, "the value of an exact 0/0")
 
 
@@ -273,7 +201,7 @@ class GeneralizedDiceOptions(Synced, Reduced, Smoothing, GeneralizedWeights, Axe
 class MetricOptions(ZeroDivision, Threshold, Axes):
     """The options every stateful metric takes (``axis`` is the adapter's)."""
 
-    threshold: float | None = option(0.5, optional_real, "binarise p > threshold")
+    threshold: float | None = option(0.5, probability_threshold, THRESHOLD_DOC)
 
 
 @record

@@ -33,6 +33,12 @@ def smoothed_ratio(numerator: Array, denominator: Array, options: Any, xp: Names
     return safe_divide(numerator, denominator, getattr(options, "zero_division", 1.0), xp)
 
 
+def zero_stats(stats: OverlapStats, xp: Namespace) -> OverlapStats:
+    """The statistics of no element: 0-d zeros of ``stats``' dtype and device."""
+    zero = xp.zeros_like(xp.sum(stats.tp))
+    return OverlapStats(zero, zero, zero)
+
+
 def dice_score(stats: OverlapStats, options: Any, xp: Namespace) -> Array:
     """``(2·tp + smooth_nr) / (Σy + Σp + smooth_dr)``."""
     numerator = 2 * stats.tp + options.smooth_nr
@@ -58,13 +64,24 @@ def tversky_score(stats: OverlapStats, options: Any, xp: Namespace) -> Array:
 
 
 def true_positive_score(stats: OverlapStats, options: Any, xp: Namespace) -> Array:
-    """``tp / Σy``."""
-    return safe_divide(stats.tp, stats.sum_true, options.zero_division, xp)
+    """``tp / Σy``, NaN where ``Σp`` is (see ``_nan_of``)."""
+    rate = safe_divide(stats.tp, stats.sum_true, options.zero_division, xp)
+    return _nan_of(stats.sum_pred, rate, xp)
 
 
 def precision_score(stats: OverlapStats, options: Any, xp: Namespace) -> Array:
-    """``tp / Σp``."""
-    return safe_divide(stats.tp, stats.sum_pred, options.zero_division, xp)
+    """``tp / Σp``, NaN where ``Σy`` is (see ``_nan_of``)."""
+    rate = safe_divide(stats.tp, stats.sum_pred, options.zero_division, xp)
+    return _nan_of(stats.sum_true, rate, xp)
+
+
+def _nan_of(other: Array, ratio: Array, xp: Namespace) -> Array:
+    """``ratio``, or NaN where the sum it does not divide by is NaN.
+
+    A NaN prediction where the target is 0 is in ``Σp`` but may be missing from ``tp = Σ y·p``:
+    XLA rewrites ``y·p`` with a 0/1 ``y`` as ``select(y, p, 0)``. A NaN input is never dropped.
+    """
+    return xp.where(other == other, ratio, other)
 
 
 def class_weights(sum_true: Array, *, class_axis: int, weight_type: str, xp: Namespace) -> Array:
@@ -75,7 +92,7 @@ def class_weights(sum_true: Array, *, class_axis: int, weight_type: str, xp: Nam
     class is absent, every weight is 1, the largest weight a present class can have with 0/1
     labels, so predicted volume there still lowers the score.
     """
-    if weight_type == "uniform":
+    if weight_type == "uniform" or sum_true.shape[class_axis] == 0:  # no class: nothing to weigh
         return xp.ones_like(sum_true)
     present = sum_true > 0
     volume = xp.where(present, sum_true, xp.ones_like(sum_true))

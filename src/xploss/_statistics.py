@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from xploss._inputs import Inputs, prepare
+from xploss._inputs import Inputs, prepare, with_nan
 from xploss._namespace import Array
 from xploss._options import StatsOptions
 from xploss._registry import functional
@@ -102,6 +102,8 @@ def statistics(
         squared=getattr(options, "squared", False),
         soft_label=getattr(options, "soft_label", False),
     )
+    if inputs.nan_probes:
+        stats = OverlapStats(*with_nan(inputs, *stats))
     reducer = getattr(options, "all_reduce", None)
     return inputs, stats if reducer is None else OverlapStats(*reducer(stats))
 
@@ -113,16 +115,23 @@ def overlap_stats(
     """The additive statistics ``tp = Σ y·p``, ``Σ y`` and ``Σ p`` over ``axis``.
 
     Args:
-        y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape, or integer
-            class indices with ``y_pred``'s ``class_axis`` left out (one-hot encoded inside).
+        y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape; or,
+            with ``y_pred``'s ``class_axis`` left out, the mask of a single-channel ``y_pred``
+            (any dtype, soft values too) or class indices (integers, or floats with integral
+            values; one-hot encoded inside). Eagerly, non-integral indices and indices outside
+            ``[0, C)`` that ``mask`` keeps raise a ValueError; under ``jax.jit``,
+            ``torch.compile`` or ``tf.function`` values are not read and they encode to
+            all-zero rows.
         y_pred: probabilities, or logits with ``from_logits``.
         mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
             (or has ``y_true``'s shape for sparse labels).
         axis: the axes to sum over, as in NumPy's ``sum``: ``None`` for all of them.
-        class_axis: the class axis of ``y_pred``, used by sparse labels and softmax.
+        class_axis: the class axis of ``y_pred``, used by sparse labels, single-channel
+            masks and softmax.
         squared: sum ``y²`` and ``p²`` instead of ``y`` and ``p`` (Milletari et al. 2016).
         from_logits: ``False``, ``True``/``"sigmoid"`` or ``"softmax"``.
-        threshold: count ``p > threshold`` as 1 and the rest as 0 (hard statistics).
+        threshold: hard statistics: ``p > threshold`` counts as 1 and the rest as 0; after a
+            softmax, the one-hot of the arg-max over ``class_axis``. NaN stays NaN.
         soft_label: ``tp = (Σ p + Σ y - Σ |p - y|) / 2`` (Wang et al. 2023), the same as
             ``Σ y·p`` for 0/1 targets and exact for soft ones; no effect with ``squared``.
 

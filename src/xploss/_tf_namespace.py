@@ -9,6 +9,7 @@ already passed TensorFlow tensors. ``tests/test_tf_namespace.py`` keeps it in st
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ is_tensorflow_namespace = True
 bool = tf.bool
 float32 = tf.float32
 float64 = tf.float64
+int32 = tf.int32
 
 _KINDS = {
     "bool": lambda d: d == tf.bool,
@@ -33,11 +35,15 @@ def _axis(axis: Any) -> Any:
 
 def isdtype(dtype: tf.DType, kind: str | tuple[str, ...]) -> Any:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return any(_KINDS[k](tf.as_dtype(dtype)) for k in kinds)
+    return builtins.any(_KINDS[k](tf.as_dtype(dtype)) for k in kinds)
 
 
 def finfo(dtype: tf.DType) -> Any:
     return np.finfo(tf.as_dtype(dtype).as_numpy_dtype)
+
+
+def iinfo(dtype: tf.DType) -> Any:
+    return np.iinfo(tf.as_dtype(dtype).as_numpy_dtype)
 
 
 def astype(x: tf.Tensor, dtype: tf.DType, /, *, copy: Any = True, device: Any = None) -> Any:
@@ -72,6 +78,14 @@ def max(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
     return tf.reduce_max(x, axis=_axis(axis), keepdims=keepdims)
 
 
+def min(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
+    return tf.reduce_min(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def any(x: tf.Tensor, /, *, axis: Any = None, keepdims: Any = False) -> Any:
+    return tf.reduce_any(tf.cast(x, tf.bool), axis=_axis(axis), keepdims=keepdims)
+
+
 def where(condition: tf.Tensor, x1: tf.Tensor, x2: tf.Tensor, /) -> Any:
     return tf.where(condition, x1, x2)
 
@@ -98,6 +112,7 @@ def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
 
 
 exp = tf.math.exp
+floor = tf.math.floor
 # Optional: the core uses a namespace's fused sigmoid and softplus when it has them.
 sigmoid = tf.math.sigmoid
 softplus = tf.math.softplus

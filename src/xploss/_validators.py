@@ -9,6 +9,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from xploss import _values
+from xploss._namespace import array_namespace, is_concrete
+
 REDUCTIONS = ("mean", "sum", "none", "per_sample")
 WEIGHT_TYPES = ("square", "simple", "uniform")
 ACTIVATIONS = {False: None, True: "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax"}
@@ -47,6 +50,17 @@ def positive(value: object, name: str) -> float:
 
 def optional_real(value: object, name: str) -> float | None:
     return None if value is None else real(value, name)
+
+
+def probability_threshold(value: object, name: str) -> float | None:
+    """None, or a number strictly between 0 and 1 (NaN is not)."""
+    number = optional_real(value, name)
+    if number is not None and not 0 < number < 1:
+        raise ValueError(
+            f"{name}={value!r} must be None (soft predictions) or a number in (0, 1): "
+            f"probabilities above it count as positive predictions."
+        )
+    return number
 
 
 def flag(value: object, name: str) -> bool:
@@ -112,8 +126,13 @@ def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
 
 
 def weights(value: object, name: str) -> Any:
-    """``None``, non-negative numbers (nested lists become tuples), or an array (never read)."""
-    if value is None or (not isinstance(value, (list, tuple)) and not _is_real(value)):
+    """``None``, non-negative numbers (nested lists become tuples), or an array, whose values
+    are checked where they can be read (eagerly; never under a trace)."""
+    if value is None:
+        return value
+    if not isinstance(value, (list, tuple)) and not _is_real(value):
+        if is_concrete(value):
+            _values.check_nonnegative(name, value, array_namespace(**{name: value}))
         return value
     if isinstance(value, (list, tuple)):
         return tuple(weights(v, name) for v in value)

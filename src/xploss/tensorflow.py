@@ -6,9 +6,13 @@ TensorFlow namespace, eagerly and inside ``tf.function(jit_compile=True)``.
 
 from __future__ import annotations
 
-import tensorflow as tf
+from xploss._extras import require
 
-from xploss._statistics import OverlapStats
+require("tensorflow", "tensorflow", needed_by="xploss.tensorflow")
+
+import tensorflow as tf  # noqa: E402  (after the check)
+
+from xploss._statistics import OverlapStats  # noqa: E402
 
 __all__ = ["all_reduce"]
 

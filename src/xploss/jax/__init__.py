@@ -12,8 +12,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from xploss._registry import METRICS
-from xploss.jax.distributed import all_reduce
+from xploss._extras import require
+
+require("jax", "jax", needed_by="xploss.jax")
+
+from xploss._registry import METRICS  # noqa: E402  (after the check)
+from xploss.jax.distributed import all_reduce  # noqa: E402
 
 __all__ = ["all_reduce"]  # and, importing Flax on first use, the metrics of xploss.jax.metrics
 
@@ -22,6 +26,7 @@ _LAZY = frozenset(entry.class_name for entry in METRICS.values())
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY or name == "metrics":
+        require("flax", "flax", needed_by=f"xploss.jax.{name}")
         metrics = importlib.import_module("xploss.jax.metrics")
         return metrics if name == "metrics" else getattr(metrics, name)
     raise AttributeError(f"module 'xploss.jax' has no attribute {name!r}")

@@ -16,6 +16,18 @@ sums are added to the state in the state's dtype. In float32, counts (the hard s
 one rounding of relative size 2**-24, so after ``n`` updates the relative error of a sum is at
 most about ``n·6e-8`` (6e-5 after 1,000 updates, far below what a reported score shows). Turn on
 ``jax_enable_x64`` before building the metric for float64 sums.
+
+With ``num_classes=C`` a batch with another number of classes on ``class_axis`` raises
+``ValueError`` (it would broadcast into the sums). ``compute()`` before any update is the score
+of empty statistics, without a warning (it may run under ``jax.jit``): the metric's
+``zero_division`` unless smoothed, what a class with no pixel scores (Dice and IoU 1, TPR and
+precision 0).
+
+Threads: the state is a Flax ``Variable`` rewritten by each ``update`` (read, add, store), with
+no lock: concurrent updates of one metric from several threads can lose batches. Give each
+thread its own metric and add their states (``tp``, ``sum_true``, ``sum_pred``), or update from
+one thread; under ``jax.jit`` and ``nnx.jit`` the state is threaded through the step
+functionally, as for every NNX metric.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ from flax import nnx
 from xploss import _checks
 from xploss._options import MetricOptions, PerClass
 from xploss._registry import METRICS, Adapter, Metric, describe
+from xploss._state import per_class_axes
 from xploss._statistics import OverlapStats, statistics
 
 __all__ = ["DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"]
@@ -93,14 +106,8 @@ class RegisteredMetric(nnx.metrics.Metric):
         classes = self.flax_options.num_classes
         if classes is None:
             return self.options  # axis=None: every axis
-        shape = _checks.shape_of(logits)
-        class_axis = _checks.normalize_class_axis(self.options.class_axis, shape)
-        if shape[class_axis] != classes:
-            raise ValueError(
-                f"{type(self).__name__}(num_classes={classes}) got logits of shape {shape}, "
-                f"with {shape[class_axis]} classes on class_axis={self.options.class_axis}."
-            )
-        axes = tuple(a for a in range(len(shape)) if a != class_axis)
+        shape, class_axis = _checks.shape_of(logits), self.options.class_axis
+        axes = per_class_axes(type(self).__name__, classes, "logits", shape, class_axis)
         return self.options.updated({"axis": axes})
 
     def compute(self) -> jax.Array:

@@ -14,7 +14,16 @@ axis fewer than ``y_pred`` (or a size-1 class axis where ``y_pred`` has several 
 as class indices.
 """
 
-from xploss.keras.losses import (
+from xploss._extras import require
+
+require(
+    "keras",
+    "keras",
+    needed_by="xploss.keras",
+    note="Keras also needs a backend: the tensorflow, jax or torch extra (xploss[keras,jax]).",
+)
+
+from xploss.keras.losses import (  # noqa: E402  (after the check)
     BCEDiceLoss,
     BinaryCrossEntropyLoss,
     DiceLoss,
@@ -23,7 +32,7 @@ from xploss.keras.losses import (
     JaccardLoss,
     TverskyLoss,
 )
-from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate
+from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate  # noqa: E402
 
 __all__ = [
     "BCEDiceLoss",

@@ -19,18 +19,19 @@ name that ``pickle`` and ``help()`` show, and where doctest finds the examples."
 
 
 def labels(y_true: Any, y_pred: Any, class_axis: int) -> Any:
-    """Class indices as integers; one-hot or binary targets unchanged.
+    """Targets as the core reads them; a ``(B, ..., 1)`` label map of a multi-class prediction
+    loses its size-1 class axis.
 
-    Keras casts ``y_true`` to the loss dtype, so class indices arrive as floats: ``y_true`` with
-    one axis fewer than ``y_pred`` (or a size-1 class axis where ``y_pred`` has several classes)
-    is read as class indices.
+    Keras casts ``y_true`` to the loss dtype, so class indices arrive as floats: the core reads
+    a float target without ``y_pred``'s class axis as class indices (integral values, checked
+    eagerly) and, for a single-channel ``y_pred``, as that channel's mask (soft values too).
     """
-    if len(y_true.shape) == len(y_pred.shape) - 1:
-        return ops.cast(y_true, "int32")
     axis = class_axis % len(y_pred.shape)
-    if y_true.shape[axis] == 1 and y_pred.shape[axis] not in (1, None):
-        return ops.cast(ops.squeeze(y_true, axis=axis), "int32")
-    return y_true
+    if len(y_true.shape) != len(y_pred.shape) or y_true.shape[axis] != 1:
+        return y_true
+    if y_pred.shape[axis] in (1, None):
+        return y_true
+    return ops.squeeze(y_true, axis=axis)
 
 
 class Registered:

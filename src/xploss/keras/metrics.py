@@ -16,11 +16,24 @@ at most one rounding of relative size 2**-24, so after n updates the relative er
 at most about n·6e-8 (1e-4 after about 1700 batches). In float64 that bound is 2**-53 per update.
 Each batch's statistics are summed in float32 (float64 for float64 predictions) before they are
 added to the state.
+
+The state's rules: with ``num_classes=C`` a batch whose ``y_pred`` has another number of classes
+on ``class_axis`` raises ``ValueError`` (``num_classes=None`` pools every axis: any count goes).
+``sample_weight`` has one weight per sample; a per-pixel map raises ``ValueError``. ``result()``
+before any update is the score of empty statistics, silently (it runs traced): the metric's
+``zero_division`` unless smoothed, what a class with no pixel scores (Dice and IoU 1, TPR and
+precision 0).
+
+Threads: eager ``update_state``, ``result`` and ``reset_state`` calls from several threads are
+serialised by a lock of the metric's around the variables' read-modify-write (``assign_add``
+alone loses counts on every backend); the statistics of a batch are computed outside it. Compiled
+steps (``model.fit``) update the variables inside the step, as Keras does for its own metrics.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, ClassVar
 
 import keras
@@ -29,6 +42,7 @@ from keras import ops
 from xploss._namespace import array_namespace
 from xploss._options import PerClass
 from xploss._registry import METRICS, Adapter, Metric
+from xploss._state import per_class_axes
 from xploss._statistics import OverlapStats, statistics
 from xploss.keras._base import PACKAGE, Registered, labels
 
@@ -47,6 +61,22 @@ def state_dtype() -> str:
         x64 = sys.modules["jax"].config.read("jax_enable_x64")
         return "float64" if x64 else "float32"
     return "float64"
+
+
+def sample_mask(sample_weight: Any, y_pred: Any, owner: str) -> Any:
+    """``sample_weight``, one weight per sample (or one for all), as a mask over ``y_pred``."""
+    weight = ops.cast(ops.convert_to_tensor(sample_weight), y_pred.dtype)
+    shape, pred = tuple(weight.shape), tuple(y_pred.shape)
+    samples = shape[0] if shape else 1
+    fits = samples in (1, None, pred[0]) or pred[0] is None
+    if not fits or any(d not in (1, None) for d in shape[1:]):
+        raise ValueError(
+            f"{owner} weighs each sample's pixels, so sample_weight must have shape (batch,) or "
+            f"(batch, 1); got sample_weight of shape {shape} for y_pred of shape {pred}. A "
+            "per-pixel weight map has no meaning for the dataset's sums: exclude pixels through "
+            "the targets instead."
+        )
+    return ops.reshape(weight, (-1,) + (1,) * (len(pred) - 1))
 
 
 class RegisteredMetric(Registered, keras.metrics.Metric):
@@ -71,27 +101,32 @@ class RegisteredMetric(Registered, keras.metrics.Metric):
             self.add_variable(shape=shape, initializer="zeros", dtype=state, name=field)
             for field in OverlapStats._fields
         ]
+        self._state_lock = threading.RLock()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         options = self.options
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = labels(ops.convert_to_tensor(y_true), y_pred, options.class_axis)
-        ndim = len(y_pred.shape)
+        name, classes = type(self).__name__, self.keras_options.num_classes
         axis = None
-        if self.keras_options.num_classes is not None:
-            axis = tuple(a for a in range(ndim) if a != options.class_axis % ndim)
-        mask = None
-        if sample_weight is not None:
-            weight = ops.cast(ops.convert_to_tensor(sample_weight), y_pred.dtype)
-            mask = ops.reshape(weight, (-1,) + (1,) * (ndim - 1))
+        if classes is not None:
+            shape = tuple(y_pred.shape)
+            axis = per_class_axes(name, classes, "y_pred", shape, options.class_axis)
+        mask = None if sample_weight is None else sample_mask(sample_weight, y_pred, name)
         _, stats = statistics(y_true, y_pred, options.updated({"axis": axis}), mask)
-        for variable, value in zip(self.stats, stats, strict=True):
-            variable.assign_add(ops.cast(value, variable.dtype))
+        with self._state_lock:
+            for variable, value in zip(self.stats, stats, strict=True):
+                variable.assign_add(ops.cast(value, variable.dtype))
 
     def result(self) -> Any:
-        stats = OverlapStats(*(ops.convert_to_tensor(v.value) for v in self.stats))
+        with self._state_lock:
+            stats = OverlapStats(*(ops.convert_to_tensor(v.value) for v in self.stats))
         xp = array_namespace(tp=stats.tp, sum_true=stats.sum_true, sum_pred=stats.sum_pred)
         return ops.cast(xp.mean(self.entry.score(stats, self.options, xp)), RESULT_DTYPE)
+
+    def reset_state(self) -> None:
+        with self._state_lock:
+            super().reset_state()
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.config_values()}

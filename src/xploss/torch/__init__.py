@@ -2,9 +2,13 @@
 the registry over the functional core (``xploss.torch.losses``, ``.metrics``, ``.distributed``).
 """
 
-from xploss.torch._namespace import torch_namespace
-from xploss.torch.distributed import all_reduce
-from xploss.torch.losses import (
+from xploss._extras import require
+
+require("torch", "torch", needed_by="xploss.torch")
+
+from xploss.torch._namespace import torch_namespace  # noqa: E402  (after the check)
+from xploss.torch.distributed import all_reduce  # noqa: E402
+from xploss.torch.losses import (  # noqa: E402
     BCEDiceLoss,
     BinaryCrossEntropyLoss,
     DiceLoss,
@@ -14,7 +18,7 @@ from xploss.torch.losses import (
     TverskyLoss,
     reduced_axes,
 )
-from xploss.torch.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate
+from xploss.torch.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate  # noqa: E402
 
 __all__ = [
     "BCEDiceLoss",

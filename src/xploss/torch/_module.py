@@ -1,8 +1,9 @@
 """The base of every module: options from a registry record, read as attributes and shown by
-``repr``."""
+``repr``; and the lock of a stateful module, which no copy shares."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 from torch import nn
@@ -50,3 +51,21 @@ class RegisteredModule(nn.Module):
 
     def extra_repr(self) -> str:
         return describe(self._shown_options(), self.adapter.defaults_of(self.core))
+
+
+class Locked(nn.Module):
+    """A module with ``self._lock``, a re-entrant lock of its own that is no part of its state:
+    ``copy.deepcopy``, ``pickle`` and ``torch.save(module)`` give the copy a new one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[no-untyped-call]
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)  # type: ignore[no-untyped-call]
+        self._lock = threading.RLock()

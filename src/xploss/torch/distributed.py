@@ -1,7 +1,9 @@
-"""Sums over the default process group: an autograd-aware ``all_reduce`` for global losses."""
+"""Sums over the default process group: an autograd-aware ``all_reduce`` for global losses, and
+the sum of a metric's state."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
@@ -50,3 +52,30 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
     if not is_distributed():
         return stats
     return OverlapStats(*(_AllReduce.apply(s) for s in stats))  # type: ignore[no-untyped-call]
+
+
+def summed_over_ranks(state: torch.Tensor) -> torch.Tensor:
+    """A metric's ``state`` (a class axis last) summed over the default process group.
+
+    A rank that saw nothing (a class axis of size 0) adds zeros. Every rank makes the same
+    collectives and reaches the same decision, so a class count that differs between ranks
+    raises on each of them rather than leaving one waiting.
+    """
+    device = state.device
+    if device.type == "cpu" and dist.get_backend() == "nccl":
+        device = torch.device("cuda", torch.cuda.current_device())
+    classes = state.shape[-1]
+    counts = torch.tensor([classes, -classes if classes else -sys.maxsize], device=device)
+    dist.all_reduce(counts, op=dist.ReduceOp.MAX)
+    most, fewest = int(counts[0]), -int(counts[1])
+    if most == 0:
+        return state
+    if fewest != most:
+        raise ValueError(
+            f"the ranks hold metric states of {fewest} and of {most} classes: every rank must "
+            "update its metric with the same number of classes."
+        )
+    total = state if classes else state.new_zeros((*state.shape[:-1], most))
+    total = total.to(device, copy=True)
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return total

@@ -16,15 +16,17 @@ smooth_dr=b / 2)``; ``TverskyLoss`` has MONAI's arguments and values.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import torch
 
+from xploss._labels import kept
 from xploss._options import Options, field_names, option, record
 from xploss._registry import LOSSES, Adapter, Loss
 from xploss._validators import flag, optional_integer
 from xploss.torch._module import RegisteredModule
-from xploss.torch._namespace import torch_namespace  # noqa: F401  (registers the namespace)
+from xploss.torch._namespace import torch_namespace
 
 __all__ = [
     "BCEDiceLoss",
@@ -86,7 +88,7 @@ class RegisteredLoss(RegisteredModule):
         own, options = self.torch_options, self.options
         if own.to_onehot_y:  # MONAI's label maps carry a singleton channel: (B, 1, *spatial)
             target = target.squeeze(options.class_axis)
-        mask = None if own.ignore_index is None else target != own.ignore_index
+        mask = kept(target, own.ignore_index, torch_namespace)
         changes: dict[str, Any] = {
             "axis": reduced_axes(input.ndim, batch=own.batch, axis=options.axis)
         }
@@ -100,6 +102,15 @@ class RegisteredLoss(RegisteredModule):
         buffer = self._buffers.get("weight")
         weight = buffer if buffer is not None else self.options.weight
         if self.torch_options.include_background:
+            return weight
+        if input.shape[self.options.class_axis] == 1:
+            if not torch.compiler.is_compiling():  # warnings.warn breaks a full graph
+                warnings.warn(
+                    f"include_background=False is ignored for a single-channel input of shape "
+                    f"{tuple(input.shape)}: its only class would be left out (as MONAI does).",
+                    UserWarning,
+                    stacklevel=3,
+                )
             return weight
         if isinstance(weight, torch.Tensor):
             return torch.cat([weight[:1] * 0, weight[1:]])
@@ -118,9 +129,12 @@ class DiceLoss(RegisteredLoss, loss="dice_loss"):
 
     ``input`` is ``(B, C, *spatial)``: probabilities, or logits with ``from_logits``. ``target``
     has the same shape, or holds class indices ``(B, *spatial)`` (``(B, 1, *spatial)`` with
-    ``to_onehot_y=True``). One Dice per image and class, averaged (MONAI's default); ``batch=True``
-    sums the batch too (nnU-Net's batch Dice); ``axis`` overrides both. Every option of
-    ``xploss.dice_loss`` is available.
+    ``to_onehot_y=True``), integers or floats with integral values; for a single-channel input
+    ``(B, 1, *spatial)``, a ``(B, *spatial)`` target is that channel's mask (bool, integer or
+    soft). ``ignore_index`` is compared exactly whatever the target's integer dtype. One Dice
+    per image and class, averaged (MONAI's default); ``batch=True`` sums the batch too
+    (nnU-Net's batch Dice); ``axis`` overrides both. Every option of ``xploss.dice_loss`` is
+    available.
 
     Example:
         >>> import torch

@@ -1,0 +1,128 @@
+"""Labels layer of the input pipeline: what ``y_true`` means, and its dense form.
+
+``y_true`` is read from its shape and dtype alone (never its values), so the reading is the same
+eagerly and under a trace:
+
+- ``"dense"``: ``y_pred``'s shape; targets in [0, 1] of any dtype.
+- ``"mask"``: ``y_pred`` has a single channel on ``class_axis`` and ``y_true`` is ``y_pred``
+  without it: the mask of that channel, any dtype, soft values included (a binary
+  ``(B, H, W)`` mask for ``(B, 1, H, W)`` probabilities). Never one class's indices, which
+  would all be 0 and flip the target.
+- ``"sparse"``: ``y_pred`` without its class axis, several classes: class indices, integer or
+  floating (MONAI's label maps are float) with integral values; one-hot encoded inside.
+
+The value rules of class indices (integral, in ``[0, C)`` unless masked out) are checked by
+``_values.check_class_indices`` on concrete arrays only.
+"""
+
+from __future__ import annotations
+
+from xploss import _checks, _values
+from xploss._namespace import Array, Namespace, device_of, is_concrete
+
+DENSE, MASK, SPARSE = "dense", "mask", "sparse"
+
+
+def label_kind(y_true: Array, y_pred: Array, class_axis: int, xp: Namespace) -> str:
+    """``"dense"``, ``"mask"`` or ``"sparse"`` from the shapes and ``y_true``'s dtype."""
+    true_shape, pred_shape = _checks.shape_of(y_true), _checks.shape_of(y_pred)
+    if true_shape == pred_shape or _checks.same_shape(true_shape, pred_shape):
+        return DENSE
+    if len(true_shape) == len(pred_shape) - 1:
+        index = _checks.normalize_class_axis(class_axis, pred_shape)
+        _checks.check_sparse_shape(true_shape, pred_shape, index)
+        if pred_shape[index] == 1:
+            return MASK
+        if _checks.dtype_kind(y_true.dtype, xp) in ("integral", "real floating"):
+            return SPARSE
+    raise ValueError(
+        f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: y_true must "
+        "have the same shape as y_pred, or hold class indices (an integer dtype, or floats with "
+        f"integral values; got {y_true.dtype}) with y_pred's class_axis left out (rank "
+        f"{len(pred_shape) - 1}), or be the mask of y_pred's single channel on class_axis."
+    )
+
+
+def dense_target(
+    y_true: Array,
+    kind: str,
+    pred_shape: _checks.Shape,
+    class_axis: int | None,
+    dtype: object,
+    xp: Namespace,
+    mask: Array | None,
+) -> Array:
+    """``y_true`` with ``y_pred``'s shape, in ``dtype``; ``mask`` (already in ``y_pred``'s
+    layout) leaves masked-out class indices unchecked."""
+    if kind == DENSE:
+        return y_true if y_true.dtype == dtype else xp.astype(y_true, dtype, copy=False)
+    assert class_axis is not None
+    if kind == MASK:
+        return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis)
+    num_classes = pred_shape[class_axis]
+    assert num_classes is not None
+    if is_concrete(y_true, mask):
+        _values.check_class_indices(y_true, num_classes, class_axis, mask, xp)
+    return one_hot(class_indices(y_true, num_classes, xp), pred_shape, class_axis, dtype, xp)
+
+
+def nan_probe(
+    y_true: Array, kind: str, class_axis: int | None, dtype: object, xp: Namespace
+) -> Array | None:
+    """Float class indices in ``y_pred``'s rank and ``dtype``, whose sums carry a NaN label into
+    the statistics (its one-hot row cannot hold it); None for other targets."""
+    if kind != SPARSE or _checks.dtype_kind(y_true.dtype, xp) != "real floating":
+        return None
+    return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis)
+
+
+def class_indices(labels: Array, num_classes: int, xp: Namespace) -> Array:
+    """Class indices in an integer dtype that holds ``0 .. num_classes`` exactly.
+
+    Floats (integral values, checked eagerly) become int32, NaN and values beyond ``[-1, C]``
+    clipped first so that the cast is defined; uint8/int8/int16 labels become int32 when the
+    number of classes does not fit their range (``arange`` and comparisons would wrap).
+    """
+    if _checks.dtype_kind(labels.dtype, xp) == "real floating":
+        clipped = xp.clip(labels, min=-1.0, max=float(num_classes))
+        defined = xp.where(clipped == clipped, clipped, xp.zeros_like(clipped))
+        return xp.astype(defined, xp.int32)
+    if xp.iinfo(labels.dtype).max < num_classes:
+        return xp.astype(labels, xp.int32)
+    return labels
+
+
+def one_hot(
+    labels: Array, pred_shape: _checks.Shape, class_axis: int, dtype: object, xp: Namespace
+) -> Array:
+    """Class indices to a one-hot array with the classes on ``class_axis``, by one broadcast
+    comparison. Indices outside ``[0, num_classes)`` (an ``ignore_index`` such as 255) encode
+    to all zeros; remove them from the sums with ``mask``."""
+    num_classes = pred_shape[class_axis]
+    assert num_classes is not None
+    trailing = len(pred_shape) - class_axis - 1
+    classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels, xp))
+    classes = xp.reshape(classes, (num_classes,) + (1,) * trailing)
+    return xp.astype(xp.expand_dims(labels, axis=class_axis) == classes, dtype)
+
+
+def kept(target: Array, ignore_index: int | None, xp: Namespace) -> Array | None:
+    """The mask of the elements whose label is not ``ignore_index``; None when none is
+    (no ``ignore_index``, or one outside the range of an integer dtype: an int8 target never
+    holds 255, and comparing it with 255 would wrap in PyTorch)."""
+    if ignore_index is None:
+        return None
+    if _checks.dtype_kind(target.dtype, xp) == "integral":
+        info = xp.iinfo(target.dtype)
+        if not info.min <= ignore_index <= info.max:
+            return None
+    return target != ignore_index
+
+
+def expand_mask(mask: Array, kind: str, true_shape: _checks.Shape, class_axis: int | None,
+                xp: Namespace) -> Array:  # fmt: skip
+    """A mask of ``y_true``'s shape gets ``y_pred``'s class axis back for sparse labels and
+    channel-less masks (it would broadcast against the wrong axes otherwise)."""
+    if kind != DENSE and class_axis is not None and _checks.shape_of(mask) == true_shape:
+        return xp.expand_dims(mask, axis=class_axis)
+    return mask
