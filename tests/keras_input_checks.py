@@ -97,8 +97,8 @@ def test_nan_reaches_the_losses_and_metrics():
 def test_validate_is_a_keras_option_and_round_trips():
     loss = xk.DiceLoss(validate=True)
     assert loss.get_config()["validate"] is True
-    # ``loss.validate`` is Registered.validate (the constructor's method): read the record
-    assert xk.DiceLoss.from_config(loss.get_config()).options.validate is True
+    assert loss.validate is True and xk.DiceLoss().validate is False
+    assert xk.DiceLoss.from_config(loss.get_config()).validate is True
     with pytest.raises(ValueError, match=r"y_pred must lie in \[0, 1\]"):
         loss(np.ones((1, 3), "float32"), np.array([[0.5, 1.5, 0.2]], "float32"))
     metric = xk.DiceCoefficient(validate=True)

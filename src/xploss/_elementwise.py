@@ -17,6 +17,15 @@ BCE_EPSILON = 1e-7
 _LOG_HALF = -math.log(2.0)
 
 
+def saturate(z: Array, xp: Namespace) -> Array:
+    """``z`` clipped to ``±finfo.max / 4``: a no-op for any finite logit of realistic size, so that
+    ``±inf`` gives the values and finite gradients of a saturated logit. The stable forms take
+    ``z - |z|``, ``z - max(z)`` and ``softplus(z) - z·y``, which are ``inf - inf`` at infinity; a
+    quarter of the largest float leaves room for the differences of two logits. NaN passes."""
+    bound = float(xp.finfo(z.dtype).max) / 4
+    return xp.clip(z, min=-bound, max=bound)
+
+
 def sigmoid(z: Array, xp: Namespace) -> Array:
     """``1 / (1 + exp(-z))``: the namespace's own fused sigmoid where it has one (PyTorch's, the
     TensorFlow namespace's), else ``exp(min(z, 0) - log1p(exp(-|z|)))``, accurate to a few ulps
@@ -78,7 +87,8 @@ def log1mexp(a: Array, xp: Namespace) -> Array:
 
 
 def bce_from_logits(y: Array, z: Array, xp: Namespace) -> Array:
-    """``max(z, 0) - z·y + log1p(exp(-|z|))``, the sigmoid cross-entropy."""
+    """``max(z, 0) - z·y + log1p(exp(-|z|))``, the sigmoid cross-entropy, finite at ``z = ±inf``."""
+    z = saturate(z, xp)
     return softplus(z, xp) - z * y
 
 

@@ -26,7 +26,8 @@ class Inputs:
     y_pred: Array
     """Probabilities, or 0/1 predictions when a threshold was given."""
     logits: Array | None
-    """The logits, clipped to ``±finfo.max / 4``; None for probabilities."""
+    """The logits, None for probabilities; clipped to ``±finfo.max / 4`` (``saturate``) unless a
+    fused sigmoid made the probabilities, which is exact at ``±inf``."""
     activation: str | None
     mask: Array | None
     axes: tuple[int, ...]
@@ -161,27 +162,28 @@ def activate(
 ) -> tuple[Array | None, Array, Array | None]:
     """``(logits, probabilities, NaN probe)``, the probabilities made hard by ``threshold``.
 
-    Logits are clipped to ``±finfo.max / 4`` (a no-op for any finite logit of realistic size)
-    so that ``±inf`` gives the values and finite gradients of a saturated logit: the stable
-    forms take ``z - |z|`` and ``softplus(z) - z·y``, which are ``inf - inf`` at infinity, and a
-    quarter of the largest float leaves room for the differences of two logits. NaN passes
-    through. Hard predictions are ``p > threshold`` for independent channels and the one-hot of
-    the arg-max over ``class_axis`` after a softmax (exclusive classes); a NaN input, which a
-    comparison makes 0, is kept by the probe (``Inputs.nan_probes``): the soft probabilities,
-    or for the arg-max a NaN for every class of an element with a NaN class.
+    Logits are clipped by ``_elementwise.saturate`` wherever a formula would take ``inf - inf``
+    (the softmax's shift, the unfused sigmoid); a fused sigmoid is exact at ``±inf`` and takes
+    them as they are. NaN passes through. Hard predictions are ``p > threshold`` for independent
+    channels and the one-hot of the arg-max over ``class_axis`` after a softmax (exclusive
+    classes); a NaN input, which a comparison makes 0, is kept by the probe
+    (``Inputs.nan_probes``): the soft probabilities, or for the arg-max a NaN for every class of
+    an element with a NaN class.
     """
     if activation is None:
         if threshold is None:
             return None, values, None
         return None, xp.astype(values > threshold, values.dtype), values
-    bound = float(xp.finfo(values.dtype).max) / 4
-    logits = xp.clip(values, min=-bound, max=bound)
     if activation == "sigmoid":
+        # A fused sigmoid is exact at ±inf: the clip, a full pass, is left to the BCE that needs it.
+        fused = getattr(xp, "sigmoid", None) is not None
+        logits = values if fused else _elementwise.saturate(values, xp)
         probabilities = _elementwise.sigmoid(logits, xp)
         if threshold is None:
             return logits, probabilities, None
         return logits, xp.astype(probabilities > threshold, values.dtype), probabilities
     assert class_axis is not None
+    logits = _elementwise.saturate(values, xp)
     if _checks.shape_of(logits)[class_axis] == 0:  # no class: nothing to normalise
         return logits, logits, None
     if threshold is None:

@@ -59,7 +59,7 @@ class Registered:
         extra = [inspect.Parameter(name, keyword, default=value) for name, value in keras.items()]
         cls.__signature__ = adapter.signature(core, *extra)  # type: ignore[attr-defined]
 
-    def validate(self, given: dict[str, Any]) -> None:
+    def _set_options(self, given: dict[str, Any]) -> None:
         core, own = self.adapter.build(self.core, given, f"{type(self).__name__}()")
         self.options, self.keras_options = core, own
 

@@ -93,7 +93,7 @@ class RegisteredLoss(Registered, keras.losses.Loss):
             options["class_weight"] = weight.tolist()
         if isinstance(options.get("axis"), list):  # as 0.1 stored it (configs hold lists)
             options["axis"] = tuple(options["axis"])
-        self.validate(options)
+        self._set_options(options)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         check_sample_weight(sample_weight, type(self).__name__)

@@ -93,7 +93,7 @@ class RegisteredMetric(Registered, keras.metrics.Metric):
 
     def __init__(self, *, name: str | None = None, dtype: Any = None, **options: Any) -> None:
         super().__init__(name=name or self.entry.name, dtype=dtype)
-        self.validate(options)
+        self._set_options(options)
         classes = self.keras_options.num_classes
         shape = () if classes is None else (classes,)
         state = state_dtype()  # explicit: no dtype policy changes it
