@@ -10,6 +10,7 @@ imported only when a metric is first used (``xploss.jax.DiceCoefficient``).
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from xploss._extras import require
@@ -26,8 +27,10 @@ _LAZY = frozenset(entry.class_name for entry in METRICS.values())
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY or name == "metrics":
-        require("flax", "flax", needed_by=f"xploss.jax.{name}")
-        metrics = importlib.import_module("xploss.jax.metrics")
+        metrics = sys.modules.get("xploss.jax.metrics")
+        if metrics is None:  # loaded already: Flax is there, and nothing is imported
+            require("flax", "flax", needed_by=f"xploss.jax.{name}")
+            metrics = importlib.import_module("xploss.jax.metrics")
         return metrics if name == "metrics" else getattr(metrics, name)
     raise AttributeError(f"module 'xploss.jax' has no attribute {name!r}")
 
