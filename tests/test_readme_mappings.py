@@ -1,0 +1,387 @@
+"""Every mapping of the README from a peer's call to an xploss call, checked against the peer.
+
+The README's "From MONAI" table is parsed: each row must have a check in ``MONAI`` below, so a new
+row without a test fails. The "From optax" and "From Keras" tables hold code in both columns,
+evaluated here (optax) and in ``keras_readme_checks.py`` (Keras, once per backend) on random
+inputs. Each mapping is checked with one channel (C = 1) and with several (C = 3), with a sigmoid
+and with a softmax where the peer has both; the torch losses are compared in value and gradient.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import pathlib
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+monai = pytest.importorskip("monai.losses")
+
+import xploss  # noqa: E402
+import xploss.torch as xt  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+F = torch.nn.functional
+# MONAI warns where it ignores an option on one channel; the checks say what it does instead.
+pytestmark = pytest.mark.filterwarnings("ignore:single channel prediction")
+
+
+# ---- the README's tables --------------------------------------------------------------------
+def table_after(marker: str) -> list[list[str]]:
+    """The cells of each body row of the first Markdown table after ``marker``."""
+    lines = README.split(marker, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+    return rows
+
+
+def code_spans(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+# ---- data -----------------------------------------------------------------------------------
+# (C, activation): one channel with a sigmoid, and with MONAI's softmax (which MONAI ignores on
+# one channel); several channels with a sigmoid (independent labels) and a softmax.
+CASES = [(1, "sigmoid"), (1, "softmax"), (3, "sigmoid"), (3, "softmax")]
+
+
+def data(channels: int, seed: int, act: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits ``(2, C, 5, 6)`` and labels ``(2, 5, 6)``: every class (0 and 1 when C = 1) in
+    every image. MONAI's softmax on one channel reads probabilities: those of the logits."""
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, channels, 5, 6, generator=generator, dtype=torch.float64)
+    if channels == 1 and act == "softmax":
+        logits = torch.sigmoid(logits)
+    classes = max(channels, 2)
+    labels = torch.randint(0, classes, (2, 5, 6), generator=generator)
+    labels[:, 0, :classes] = torch.arange(classes)
+    return logits, labels
+
+
+def dense(labels: torch.Tensor, channels: int) -> torch.Tensor:
+    """The one-hot target ``(B, C, H, W)``; the mask ``(B, 1, H, W)`` when C = 1."""
+    if channels == 1:
+        return labels[:, None].to(torch.float64)
+    return F.one_hot(labels, channels).movedim(-1, 1).to(torch.float64)
+
+
+def activation(channels: int, act: str) -> tuple[dict, dict]:
+    """MONAI's options and xploss's for one activation. On one channel MONAI ignores
+    ``softmax=True`` (with a warning) and reads the input as probabilities: ``from_logits=False``
+    (xploss's softmax over one channel is the constant 1)."""
+    if act == "sigmoid":
+        return {"sigmoid": True}, {"from_logits": True}
+    return {"softmax": True}, ({} if channels == 1 else {"from_logits": "softmax"})
+
+
+def same(
+    peer: Callable,
+    ours: Callable,
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    our_target: torch.Tensor | None = None,
+    *,
+    scale: float = 1.0,
+    rtol: float = 1e-9,
+) -> None:
+    """``ours(logits, our_target) * scale`` equals ``peer(logits, target)``, value and gradient."""
+    theirs_in = logits.clone().requires_grad_(True)
+    ours_in = logits.clone().requires_grad_(True)
+    theirs = peer(theirs_in, target)
+    got = ours(ours_in, target if our_target is None else our_target) * scale
+    torch.testing.assert_close(got, theirs, rtol=rtol, atol=1e-12)
+    theirs.sum().backward()
+    got.sum().backward()
+    torch.testing.assert_close(ours_in.grad, theirs_in.grad, rtol=10 * rtol, atol=1e-12)
+
+
+# MONAI computes the generalized Dice weights in float32 (``ground_o.float()``)
+MONAI_GDL_RTOL = 1e-6
+
+
+def warns_if(condition: bool, match: str):
+    return pytest.warns(UserWarning, match=match) if condition else contextlib.nullcontext()
+
+
+def differs(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return bool((a - b).abs().max() > 1e-4)
+
+
+# ---- the "From MONAI" table: one check per row -----------------------------------------------
+MONAI: dict[str, tuple[Callable[[int, str], None], list[tuple[int, str]]]] = {}
+
+
+def row(key: str, cases: list[tuple[int, str]] = CASES):
+    """Registers the check of the MONAI row whose first cell is ``key``."""
+
+    def register(check: Callable[[int, str], None]) -> Callable[[int, str], None]:
+        MONAI[key] = (check, cases)
+        return check
+
+    return register
+
+
+def dice_pair(channels: int, act: str, monai_options: dict, options: dict, name="DiceLoss"):
+    theirs, ours = activation(channels, act)
+    peer = getattr(monai, name)(**theirs, **monai_options)
+    return peer, getattr(xt, name)(**ours, **options)
+
+
+@row("`DiceLoss(sigmoid=True)` / `softmax=True`")
+def _activations(channels, act):
+    logits, labels = data(channels, 0, act)
+    same(*dice_pair(channels, act, {}, {}), logits, dense(labels, channels), labels)
+    if channels == 1 and act == "softmax":  # MONAI reads the input as it is; xploss warns
+        with pytest.warns(UserWarning, match="single channel"):
+            constant = xt.DiceLoss(from_logits="softmax")(logits, labels)
+        assert differs(constant, monai.DiceLoss(softmax=True)(logits, dense(labels, 1)))
+
+
+@row("`batch=True`")
+def _batch(channels, act):
+    logits, labels = data(channels, 1, act)
+    pair = dice_pair(channels, act, {"batch": True}, {"batch": True})
+    same(*pair, logits, dense(labels, channels), labels)
+
+
+@row("`squared_pred=True`")
+def _squared(channels, act):
+    logits, labels = data(channels, 2, act)
+    pair = dice_pair(channels, act, {"squared_pred": True}, {"squared": True})
+    same(*pair, logits, dense(labels, channels))
+
+
+@row("`include_background=False`")
+def _include_background(channels, act):
+    logits, labels = data(channels, 3, act)
+    target = dense(labels, channels)
+    options = {"include_background": False}
+    none = {**options, "reduction": "none"}
+    peer, ours = dice_pair(channels, act, none, none)
+    with warns_if(channels == 1, "include_background=False is ignored"):
+        same(*dice_pair(channels, act, options, options), logits, target)
+        theirs, got = peer(logits, target), ours(logits, target)
+    if channels == 1:  # MONAI ignores it on one channel, and so does xploss
+        torch.testing.assert_close(got, theirs.reshape(got.shape))
+    else:  # MONAI drops the background channel; xploss keeps it, with zeros
+        assert theirs.shape == (logits.shape[0], channels - 1, 1, 1)
+        assert got.shape == logits.shape[:2] and not got[:, 0].any()
+        torch.testing.assert_close(got[:, 1:], theirs[:, :, 0, 0])
+
+
+@row("`to_onehot_y=True` with a `(B, 1, H, W)` label map")
+def _to_onehot_y(channels, act):
+    logits, labels = data(channels, 4, act)
+    label_map = labels[:, None].to(torch.float64)
+    pair = dice_pair(channels, act, {"to_onehot_y": True}, {"to_onehot_y": True})
+    same(*pair, logits, label_map)
+    peer, _ = pair
+    same(peer, dice_pair(channels, act, {}, {})[1], logits, label_map, labels)
+
+
+@row("`ignore_index=255`")
+def _ignore_index(channels, act):
+    logits, labels = data(channels, 5, act)
+    labels[:, 1:3, 2:5] = 255
+    label_map = labels[:, None].to(torch.float64)
+    to_onehot = {"to_onehot_y": True, "ignore_index": 255}
+    peer, ours = dice_pair(channels, act, to_onehot, {"ignore_index": 255})
+    same(peer, ours, logits, label_map, labels)
+
+
+@row("`smooth_nr`, `smooth_dr`")
+def _smoothing(channels, act):
+    logits, labels = data(channels, 6, act)
+    smooth = {"smooth_nr": 0.5, "smooth_dr": 2.0}
+    same(*dice_pair(channels, act, smooth, smooth), logits, dense(labels, channels))
+
+
+@row("`weight=w`")
+def _weight(channels, act):
+    logits, labels = data(channels, 7, act)
+    weight = [0.5, 1.0, 4.0][:channels] if channels > 1 else [3.0]
+    peer, ours = dice_pair(channels, act, {"weight": weight}, {"weight": weight})
+    # MONAI ignores the weight of a single channel; xploss's normalised mean of one loss is it
+    scale = float(np.mean(weight)) if channels > 1 else 1.0
+    same(peer, ours, logits, dense(labels, channels), scale=scale)
+
+
+@row("`GeneralizedDiceLoss(w_type=...)`")
+def _generalized_dice(channels, act):
+    logits, labels = data(channels, 8, act)  # every class present in every image
+    for w_type in ("square", "simple", "uniform"):
+        for batch in (False, True):
+            pair = dice_pair(
+                channels,
+                act,
+                {"batch": batch, "w_type": w_type},
+                {"batch": batch, "weight_type": w_type},
+                "GeneralizedDiceLoss",
+            )
+            same(*pair, logits, dense(labels, channels), rtol=MONAI_GDL_RTOL)
+
+
+@row("`DiceCELoss(sigmoid=True, lambda_ce=a, lambda_dice=b)`, C = 1", [(1, "sigmoid")])
+def _dice_ce_one_channel(channels, act):
+    logits, labels = data(channels, 9, act)
+    peer = monai.DiceCELoss(sigmoid=True, lambda_ce=0.7, lambda_dice=1.3)
+    ours = xt.BCEDiceLoss(from_logits=True, bce_weight=0.7, dice_weight=1.3, log_dice=False)
+    same(peer, ours, logits, dense(labels, channels))
+
+
+@row("`DiceCELoss(...)`, C > 1", [(3, "sigmoid"), (3, "softmax")])
+def _dice_ce_classes(channels, act):
+    """MONAI's CE term is the softmax cross-entropy of the logits whatever the activation: no
+    xploss loss has it yet, and the BCE-Dice is another number."""
+    logits, labels = data(channels, 9, act)
+    target = dense(labels, channels)
+    theirs, ours = activation(channels, act)
+    peer = monai.DiceCELoss(**theirs, lambda_ce=0.7, lambda_dice=1.3)(logits, target)
+    dice = monai.DiceLoss(**theirs)(logits, target)
+    torch.testing.assert_close(peer, 1.3 * dice + 0.7 * F.cross_entropy(logits, labels))
+    bce_dice = xt.BCEDiceLoss(**ours, bce_weight=0.7, dice_weight=1.3, log_dice=False)
+    assert differs(bce_dice(logits, labels), peer)
+
+
+@row("`DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`")
+def _jaccard(channels, act):
+    logits, labels = data(channels, 10, act)
+    theirs, ours = activation(channels, act)
+    for smooth in (1e-5, 1.0):
+        peer = monai.DiceLoss(**theirs, jaccard=True, smooth_nr=smooth, smooth_dr=smooth)
+        half = xt.JaccardLoss(**ours, smooth_nr=smooth / 2, smooth_dr=smooth / 2)
+        same(peer, half, logits, dense(labels, channels))
+
+
+@row("`TverskyLoss(alpha=a, beta=b)`")
+def _tversky(channels, act):
+    logits, labels = data(channels, 11, act)
+    options = {"alpha": 0.3, "beta": 0.7}
+    pair = dice_pair(channels, act, options, options, "TverskyLoss")
+    same(*pair, logits, dense(labels, channels))
+
+
+@row("`soft_label=True` (Dice, Tversky)")
+def _soft_label(channels, act):
+    logits, labels = data(channels, 12, act)
+    soft = dense(labels, channels) * 0.8 + 0.1  # label smoothing
+    for name in ("DiceLoss", "TverskyLoss"):
+        options = {"soft_label": True}
+        same(*dice_pair(channels, act, options, options, name), logits, soft)
+
+
+@row("`GeneralizedDiceLoss(include_background=False)`")
+def _generalized_dice_without_background(channels, act):
+    """No such option: drop the background channel after the activation, as MONAI does."""
+    logits, labels = data(channels, 13, act)
+    target = dense(labels, channels)
+    theirs, _ = activation(channels, act)
+    peer = monai.GeneralizedDiceLoss(**theirs, include_background=False)
+    ours = xt.GeneralizedDiceLoss()
+    if channels == 1:  # MONAI ignores the option on one channel
+        probabilities = torch.sigmoid(logits) if act == "sigmoid" else logits
+        first = 0
+    else:
+        activate = torch.sigmoid if act == "sigmoid" else lambda z: torch.softmax(z, 1)
+        probabilities, first = activate(logits), 1
+    theirs = peer(logits, target)
+    torch.testing.assert_close(
+        ours(probabilities[:, first:], target[:, first:]), theirs, rtol=MONAI_GDL_RTOL, atol=0
+    )
+
+
+@row("`GeneralizedDiceLoss(soft_label=True)`")
+def _generalized_dice_soft_label(channels, act):
+    """No equivalent yet: the same values for 0/1 targets, others for soft targets."""
+    logits, labels = data(channels, 14, act)
+    theirs, ours = activation(channels, act)
+    peer = monai.GeneralizedDiceLoss(**theirs, soft_label=True)
+    target = dense(labels, channels)
+    same(peer, xt.GeneralizedDiceLoss(**ours), logits, target, rtol=MONAI_GDL_RTOL)
+    soft = target * 0.8 + 0.1
+    assert differs(xt.GeneralizedDiceLoss(**ours)(logits, soft), peer(logits, soft))
+
+
+@row("`other_act=f`")
+def _other_act(channels, act):
+    logits, labels = data(channels, 15, act)
+    target = dense(labels, channels)
+
+    def act_fn(z):
+        return torch.sigmoid(2 * z)
+
+    peer = monai.DiceLoss(other_act=act_fn)
+    same(peer, lambda z, y: xt.DiceLoss()(act_fn(z), y), logits, target)
+
+
+@row('`DiceMetric(ignore_empty=False, reduction="none")` on binarised predictions')
+def _dice_metric(channels, act):
+    metrics = pytest.importorskip("monai.metrics")
+    logits, labels = data(channels, 16, act)
+    labels[1] = 0  # a second image without foreground: classes absent from the reference
+    target = dense(labels, channels)
+    if act == "softmax" and channels > 1:
+        hard = dense(logits.argmax(1), channels)
+    else:
+        hard = (logits > (0 if act == "sigmoid" else 0.5)).to(torch.float64)
+    theirs = metrics.DiceMetric(ignore_empty=False, reduction="none")(hard, target)
+    ours = xploss.dice_coefficient(
+        target, hard, axis=(2, 3), class_axis=1, smooth_nr=0, smooth_dr=0, reduction="none"
+    )
+    torch.testing.assert_close(ours, theirs.to(ours.dtype))  # MONAI's metric is float32
+    # MONAI's default, ignore_empty=True, is NaN wherever the reference is empty, false
+    # positives or not; xploss's zero_division is only the value of 0/0
+    nan = metrics.DiceMetric(reduction="none")(hard, target).to(ours.dtype)
+    empty = target.sum((2, 3)) == 0
+    assert nan[empty].isnan().all() and not nan[~empty].isnan().any()
+    torch.testing.assert_close(nan[~empty], ours[~empty])
+    assert (ours[empty] == 0).any()  # false positives on an absent class: Dice 0, not NaN
+
+
+@row("`torch.compile(fullgraph=True)` fails (`torch.arange(...).tolist()`)", [(3, "softmax")])
+def _compile(channels, act):
+    """Compiling is slow: tests/test_torch.py compiles every module with fullgraph=True."""
+    tree = ast.parse((ROOT / "tests" / "test_torch.py").read_text())
+    names = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    assert "test_modules_compile_with_fullgraph" in names
+
+
+@row("float16 on a 512×512 image: NaN", [(1, "sigmoid")])
+def _float16(channels, act):
+    logits = torch.full((1, 1, 512, 512), 4.0, dtype=torch.float16)
+    target = torch.ones(1, 1, 512, 512, dtype=torch.float16)
+    assert monai.DiceLoss(sigmoid=True)(logits, target).isnan()
+    ours = xt.DiceLoss(from_logits=True)(logits, target)
+    assert ours.isfinite() and float(ours) < 0.02
+
+
+def ident(key: str) -> str:
+    return re.sub(r"[^\w=.]+", "-", key).strip("-")
+
+
+def test_every_row_of_the_monai_table_has_a_check():
+    rows = [cells[0] for cells in table_after("**From MONAI.**")]
+    assert len(rows) == len(set(rows))
+    assert set(rows) == set(MONAI)
+
+
+@pytest.mark.parametrize(
+    ("key", "channels", "act"),
+    [
+        pytest.param(key, c, a, id=f"{ident(key)}-C{c}-{a}")
+        for key, (_, cases) in MONAI.items()
+        for c, a in cases
+    ],
+)
+def test_the_monai_row_holds(key, channels, act):
+    check, _ = MONAI[key]
+    check(channels, act)
