@@ -385,3 +385,69 @@ def test_every_row_of_the_monai_table_has_a_check():
 def test_the_monai_row_holds(key, channels, act):
     check, _ = MONAI[key]
     check(channels, act)
+
+
+# ---- the "From optax" table: both columns evaluated ------------------------------------------
+def optax_rows() -> list[tuple[str, str, tuple[int, ...]]]:
+    """``(optax code, xploss code, channels)`` of each row; "C > 1" or "C = 1" in the first cell
+    restricts the row to those channel counts."""
+    rows = []
+    for first, second in table_after("**From optax.**"):
+        channels = (3,) if "C > 1" in first else (1,) if "C = 1" in first else (1, 3)
+        rows.append((code_spans(first)[0], code_spans(second)[0], channels))
+    return rows
+
+
+def optax_inputs(channels: int) -> dict:
+    jax = pytest.importorskip("jax")
+    generator = np.random.default_rng(channels)
+    logits = generator.normal(size=(2, 5, 6, channels))
+    classes = max(channels, 2)
+    labels = generator.integers(0, classes, size=(2, 5, 6))
+    labels[:, 0, :classes] = np.arange(classes)
+    onehot = np.eye(classes)[labels][..., -channels:]  # C = 1: the mask of class 1
+    jnp = jax.numpy
+    return {
+        "logits": jnp.asarray(logits, jnp.float32),
+        "onehot": jnp.asarray(onehot, jnp.float32),
+        "s": 0.5,
+        "a": 0.3,
+        "b": 0.7,
+        "w": jnp.asarray([0.5, 1.0, 4.0][:channels], jnp.float32),
+    }
+
+
+def test_the_optax_table_has_its_rows():
+    rows = optax_rows()
+    assert len(rows) >= 6 and all(code.startswith("optax.losses.") for code, _, _ in rows)
+    assert {c for _, _, channels in rows for c in channels} == {1, 3}
+
+
+@pytest.mark.parametrize(
+    ("optax_code", "xploss_code", "channels"),
+    [
+        pytest.param(theirs, ours, c, id=f"{ident(theirs)}-C{c}")
+        for theirs, ours, cases in optax_rows()
+        for c in cases
+    ],
+)
+def test_the_optax_row_holds(optax_code, xploss_code, channels):
+    optax = pytest.importorskip("optax")
+    names = {"optax": optax, "xploss": xploss, **optax_inputs(channels)}
+    theirs = eval(optax_code, names)
+    ours = eval(xploss_code, names)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=2e-6, atol=1e-7)
+
+
+def test_optax_on_one_channel_is_a_sigmoid_not_a_softmax():
+    optax = pytest.importorskip("optax")
+    names = optax_inputs(1)
+    logits, onehot = names["logits"], names["onehot"]
+    theirs = optax.losses.dice_loss(logits, onehot, smooth=0.5)
+    with pytest.warns(UserWarning, match="single channel"):
+        constant = xploss.dice_loss(
+            onehot, logits, axis=(1, 2), from_logits="softmax", smooth_nr=1, smooth_dr=1,
+            reduction="per_sample",
+        )  # fmt: skip
+    assert np.abs(np.asarray(constant) - np.asarray(theirs)).max() > 1e-3
