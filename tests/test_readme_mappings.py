@@ -451,3 +451,59 @@ def test_optax_on_one_channel_is_a_sigmoid_not_a_softmax():
             reduction="per_sample",
         )  # fmt: skip
     assert np.abs(np.asarray(constant) - np.asarray(theirs)).max() > 1e-3
+
+
+# ---- "Distributed training": who takes all_reduce= -------------------------------------------
+def test_who_takes_all_reduce_as_the_readme_says():
+    import inspect
+
+    def takes(f) -> bool:
+        return "all_reduce" in inspect.signature(f).parameters
+
+    functions = [n for n in xploss.__all__ if n.islower() and callable(getattr(xploss, n))]
+    without = {"binary_cross_entropy", "overlap_stats"}
+    assert all(takes(getattr(xploss, n)) for n in functions if n not in without)
+    torch_losses = [n for n in xt.__all__ if n.endswith("Loss") and n != "BinaryCrossEntropyLoss"]
+    assert torch_losses and all(takes(getattr(xt, n)) for n in torch_losses)
+    assert not any(takes(getattr(xt, n)) for n in xt.__all__ if n[0].isupper() and n not in
+                   {*torch_losses, "BinaryCrossEntropyLoss"})  # fmt: skip
+    pytest.importorskip("flax")
+    import xploss.jax as xj
+
+    flax_metrics = ["DiceCoefficient", "JaccardIndex", "TruePositiveRate", "Precision"]
+    assert all(takes(getattr(xj, n)) for n in flax_metrics)
+
+
+@pytest.mark.parametrize("name", ["DiceCoefficient", "TruePositiveRate"])
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_flax_metrics_sum_each_batch_over_a_mapped_axis(name, num_classes):
+    """Two mapped devices, each with half the batch: with ``all_reduce`` both hold the global
+    sums and compute the value of the whole batch; without it, each its own half's."""
+    jax = pytest.importorskip("jax")
+    nnx = pytest.importorskip("flax.nnx")
+    import xploss.jax as xj
+
+    generator = np.random.default_rng(3)
+    channels = num_classes or 1
+    probabilities = jax.numpy.asarray(generator.random((4, 5, 6, channels)), jax.numpy.float32)
+    labels = jax.numpy.asarray(generator.integers(0, 2, (4, 5, 6, channels)), jax.numpy.float32)
+    whole = getattr(xj, name)(num_classes=num_classes)
+    whole.update(logits=probabilities, labels=labels)
+    shards = [x.reshape(2, 2, 5, 6, channels) for x in (probabilities, labels)]
+
+    def per_device(metric):
+        graphdef, state = nnx.split(metric)
+
+        def step(state, p, y):
+            device = nnx.merge(graphdef, state)
+            device.update(logits=p, labels=y, loss=0.0)  # MultiMetric's extra keywords
+            return device.compute()
+
+        return jax.vmap(step, in_axes=(None, 0, 0), axis_name="batch")(state, *shards)
+
+    synced = getattr(xj, name)(num_classes=num_classes, all_reduce=xj.all_reduce("batch"))
+    np.testing.assert_allclose(per_device(synced), [whole.compute()] * 2, rtol=1e-6)
+    local = per_device(getattr(xj, name)(num_classes=num_classes))
+    assert np.abs(np.asarray(local) - float(whole.compute())).max() > 1e-3
+    with pytest.raises(TypeError, match=rf"{name}\(all_reduce="):
+        whole.update(logits=probabilities, labels=labels, all_reduce=xj.all_reduce("batch"))
