@@ -507,3 +507,32 @@ def test_flax_metrics_sum_each_batch_over_a_mapped_axis(name, num_classes):
     assert np.abs(np.asarray(local) - float(whole.compute())).max() > 1e-3
     with pytest.raises(TypeError, match=rf"{name}\(all_reduce="):
         whole.update(logits=probabilities, labels=labels, all_reduce=xj.all_reduce("batch"))
+
+
+# ---- the "From segmentation_models_pytorch" table: both columns evaluated --------------------
+def smp_rows() -> list[tuple[str, str]]:
+    return [
+        (code_spans(a)[0], code_spans(b)[0])
+        for a, b in table_after("**From segmentation_models_pytorch**")
+    ]
+
+
+@pytest.mark.parametrize(("smp_code", "xploss_code"), smp_rows(), ids=[a for a, _ in smp_rows()])
+def test_the_smp_row_holds(smp_code, xploss_code):
+    import importlib
+    import types
+
+    from tests.test_torch import _smp_losses
+
+    _smp_losses()
+    losses = types.SimpleNamespace(
+        DiceLoss=importlib.import_module("_smp_losses.dice").DiceLoss,
+        JaccardLoss=importlib.import_module("_smp_losses.jaccard").JaccardLoss,
+    )
+    mode = re.search(r'mode="(\w+)"', smp_code).group(1)
+    channels = 1 if mode == "binary" else 3
+    logits, labels = data(channels, 17, "sigmoid")  # every class in the batch
+    target = labels if mode == "multiclass" else dense(labels, channels)
+    for s in (0.0, 1.0):
+        names = {"smp": types.SimpleNamespace(losses=losses), "xt": xt, "s": s}
+        same(eval(smp_code, names), eval(xploss_code, names), logits, target)
