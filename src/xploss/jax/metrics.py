@@ -23,6 +23,13 @@ of empty statistics, without a warning (it may run under ``jax.jit``): the metri
 ``zero_division`` unless smoothed, what a class with no pixel scores (Dice and IoU 1, TPR and
 precision 0).
 
+Devices: under ``jax.jit`` on arrays sharded over a mesh the sums already span the global array,
+and nothing is needed. Inside ``shard_map`` or ``pmap``, where each device sees its shard, pass
+``all_reduce=xploss.jax.all_reduce("batch")`` to the constructor: each ``update`` then adds the
+statistics of the whole global batch, summed over the named axis, so every device holds the
+same state and ``compute()`` gives the value of the global data on each. ``update`` itself takes
+no ``all_reduce`` (a ``TypeError`` says where it goes), unlike the extra keywords it ignores.
+
 Threads: the state is a Flax ``Variable`` rewritten by each ``update`` (read, add, store), with
 no lock: concurrent updates of one metric from several threads can lose batches. Give each
 thread its own metric and add their states (``tp``, ``sum_true``, ``sum_pred``), or update from
@@ -39,7 +46,8 @@ import jax.numpy as jnp
 from flax import nnx
 
 from xploss import _checks
-from xploss._options import MetricOptions, PerClass
+from xploss._options import MetricOptions, PerClass, Synced
+from xploss._records import record
 from xploss._registry import METRICS, Adapter, Metric, describe
 from xploss._state import per_class_axes
 from xploss._statistics import OverlapStats, statistics
@@ -47,7 +55,12 @@ from xploss._statistics import OverlapStats, statistics
 __all__ = ["DiceCoefficient", "JaccardIndex", "Precision", "TruePositiveRate"]
 
 
-ADAPTER = Adapter(own=PerClass, hidden=frozenset({"axis"}))
+@record
+class FlaxOptions(PerClass, Synced):
+    """The Flax metrics' own options: ``num_classes``, and ``all_reduce`` for ``shard_map``."""
+
+
+ADAPTER = Adapter(own=FlaxOptions, hidden=frozenset({"axis"}))
 
 
 def state_dtype() -> Any:
@@ -66,7 +79,7 @@ class RegisteredMetric(nnx.metrics.Metric):
 
     entry: ClassVar[Metric]
     options: MetricOptions
-    flax_options: PerClass
+    flax_options: FlaxOptions
 
     def __init_subclass__(cls, *, metric: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -76,7 +89,7 @@ class RegisteredMetric(nnx.metrics.Metric):
 
     def __init__(self, **options: Any) -> None:
         core, own = ADAPTER.build(self.entry.options, options, f"{type(self).__name__}()")
-        assert isinstance(core, MetricOptions) and isinstance(own, PerClass)
+        assert isinstance(core, MetricOptions) and isinstance(own, FlaxOptions)
         self.options, self.flax_options = core, own
         shape = () if own.num_classes is None else (own.num_classes,)
         dtype = state_dtype()
@@ -92,11 +105,23 @@ class RegisteredMetric(nnx.metrics.Metric):
             state[...] = jnp.zeros_like(state[...])
 
     def update(  # type: ignore[override]
-        self, *, logits: jax.Array, labels: jax.Array, mask: jax.Array | None = None, **_: Any
+        self, *, logits: jax.Array, labels: jax.Array, mask: jax.Array | None = None, **extra: Any
     ) -> None:
         """Add a batch: ``labels`` one-hot (``logits``' shape) or class indices (without
-        ``class_axis``); ``mask`` removes the elements where it is 0."""
+        ``class_axis``); ``mask`` removes the elements where it is 0. Other keywords are ignored
+        (``nnx.MultiMetric`` passes every metric's), except ``all_reduce``, which is the
+        constructor's."""
+        if "all_reduce" in extra:
+            name = type(self).__name__
+            raise TypeError(
+                f"{name}.update() takes no all_reduce: pass it to the constructor, "
+                f'{name}(all_reduce=xploss.jax.all_reduce("batch")), and every update sums its '
+                "batch's statistics over that axis"
+            )
         stats = statistics(labels, logits, self._summed_over(logits), mask)[1]
+        reducer = self.flax_options.all_reduce
+        if reducer is not None:
+            stats = OverlapStats(*reducer(stats))
         for state, value in zip(self._states(), stats, strict=True):
             total = state[...]
             state[...] = total + value.astype(total.dtype)
