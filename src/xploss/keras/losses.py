@@ -4,7 +4,10 @@ Every loss takes its core function's options (``weight`` is called ``class_weigh
 Keras' ``reduction``, ``name`` and ``dtype``. ``call`` reduces every non-batch axis by default
 (``axis=None``), so Keras' ``reduction`` and a per-sample ``sample_weight`` work as documented;
 an explicit ``axis`` is the core's, and the core's ``reduction="per_sample"`` then averages what
-survives but the batch axis.
+survives but the batch axis. An ``axis`` with the batch axis raises ``ValueError``: Keras would
+take what survives for the batch. ``class_weight`` (one number per class) weighs the classes on
+``class_axis``: the default axes then leave the class axis out too, and each sample's loss is the
+weighted mean ``Σ w·l / Σ w`` of its classes' losses.
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ class RegisteredLoss(Registered, keras.losses.Loss):
             owner=owner,
             function=self.entry.name,
         )
-        changes: dict[str, Any] = {"axis": axes}
+        # The user's spelling of axis, when given, so that the core's errors quote it.
+        changes: dict[str, Any] = {"axis": axes if options.axis is None else options.axis}
         if weight is not None:
             changes["weight"] = placed_class_weight(weight, axes, shape, options.class_axis, owner)
         y_true = labels(y_true, y_pred, options.class_axis)
@@ -126,7 +130,9 @@ class DiceLoss(RegisteredLoss, loss="dice_loss"):
 
     ``axis`` defaults to every non-batch axis: the Dice of each image pooled over its classes, as
     the seeds' ``dice_coef(axis=[1, 2, 3])``. ``axis=(1, 2)`` on ``(B, H, W, C)`` takes one Dice
-    per class and averages them per image (weighted by ``class_weight``). See
+    per class and averages them per image, weighted by ``class_weight``; with ``class_weight``
+    that is the default. ``axis`` may not hold the batch axis (a batch Dice is
+    ``xploss.dice_loss(..., axis=(0, 1, 2))`` in a loss function of your own). See
     ``xploss.dice_loss``.
 
     Example:
@@ -233,7 +239,8 @@ class BinaryCrossEntropyLoss(RegisteredLoss, loss="binary_cross_entropy"):
     For probabilities it equals ``keras.losses.BinaryCrossentropy()`` (the same clip to
     ``[1e-7, 1 - 1e-7]``; Keras averages the last axis, then the rest, which is the same mean);
     ``from_logits=True`` uses the stable softplus form, ``"softmax"`` a log-softmax over
-    ``class_axis``. ``class_weight`` weighs the classes with ``axis=(1, 2)`` on ``(B, H, W, C)``.
+    ``class_axis``. ``class_weight`` weighs the classes: one BCE per sample and class, then their
+    weighted mean.
     See ``xploss.binary_cross_entropy``.
 
     Example:

@@ -19,10 +19,14 @@ added to the state.
 
 The state's rules: with ``num_classes=C`` a batch whose ``y_pred`` has another number of classes
 on ``class_axis`` raises ``ValueError`` (``num_classes=None`` pools every axis: any count goes).
-``sample_weight`` has one weight per sample; a per-pixel map raises ``ValueError``. ``result()``
+``sample_weight`` has one weight per sample, cast to the metric's dtype (float32 under
+``mixed_float16`` too, as Keras' metrics); a per-pixel map raises ``ValueError``. ``result()``
 before any update is the score of empty statistics, silently (it runs traced): the metric's
 ``zero_division`` unless smoothed, what a class with no pixel scores (Dice and IoU 1, TPR and
 precision 0).
+
+Every metric is a score and says so to Keras (``_direction = "up"``, from the registry's
+``higher_is_better``): ``EarlyStopping`` and ``ModelCheckpoint`` with ``mode="auto"`` maximise it.
 
 Threads: eager ``update_state``, ``result`` and ``reset_state`` calls from several threads are
 serialised by a lock of the metric's around the variables' read-modify-write (``assign_add``
