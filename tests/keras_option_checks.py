@@ -288,6 +288,11 @@ def test_numpy_numbers_are_options():
     json.dumps(axes.get_config())
     metric = xk.DiceCoefficient(num_classes=np.int64(3), threshold=np.float32(0.5))
     json.dumps(metric.get_config())
+    numpy_options = {"soft_label": np.bool_(True), "axis": (np.int64(1), np.int64(2))}
+    np.testing.assert_allclose(  # the functional API, which a Keras loss function calls
+        value(xploss.dice_loss(labels, probs, **numpy_options)),
+        value(xploss.dice_loss(labels, probs, soft_label=True, axis=(1, 2))),
+    )
 
 
 @pytest.mark.parametrize(
