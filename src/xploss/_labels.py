@@ -35,11 +35,31 @@ def label_kind(y_true: Array, y_pred: Array, class_axis: int, xp: Namespace) -> 
             return MASK
         if _checks.dtype_kind(y_true.dtype, xp) in ("integral", "real floating"):
             return SPARSE
+        raise ValueError(
+            f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: without "
+            "y_pred's class axis it holds class indices, of an integer dtype or floats with "
+            f"integral values; got {y_true.dtype}."
+        )
     raise ValueError(
         f"y_true of shape {true_shape} does not match y_pred of shape {pred_shape}: y_true must "
-        "have the same shape as y_pred, or hold class indices (an integer dtype, or floats with "
-        f"integral values; got {y_true.dtype}) with y_pred's class_axis left out (rank "
-        f"{len(pred_shape) - 1}), or be the mask of y_pred's single channel on class_axis."
+        "have the same shape as y_pred, or hold class indices with y_pred's class_axis left out "
+        f"(rank {len(pred_shape) - 1}), or be the mask of y_pred's single channel on class_axis."
+        + _size_one_hint(true_shape, pred_shape, class_axis)
+    )
+
+
+def _size_one_hint(true_shape: _checks.Shape, pred_shape: _checks.Shape, class_axis: int) -> str:
+    """A label map that kept a size-1 class axis (Keras' and MONAI's ``(B, H, W, 1)``)."""
+    rank = len(pred_shape)
+    if len(true_shape) != rank or not -rank <= class_axis < rank:
+        return ""
+    index = class_axis % rank
+    if true_shape[index] != 1 or pred_shape[index] == 1:
+        return ""
+    return (
+        f" A label map of class indices with a size-1 class axis (axis {index}) has to lose "
+        "that axis first: squeeze it (the xploss.keras classes do, and the PyTorch modules with "
+        "to_onehot_y=True)."
     )
 
 

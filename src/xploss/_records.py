@@ -41,8 +41,16 @@ class Options:
     def check_together(self) -> None:
         """Checks that involve several options (a record's subclass extends it)."""
 
-    def evolve(self: R, changes: Mapping[str, object], *, owner: str = "") -> R:
-        """A copy with ``changes`` validated; the other options are already valid."""
+    def evolve(
+        self: R,
+        changes: Mapping[str, object],
+        *,
+        owner: str = "",
+        shown: Mapping[str, str] | None = None,
+    ) -> R:
+        """A copy with ``changes`` validated; the other options are already valid. An error
+        names an option as the caller wrote it: ``shown`` maps a field to that name (Keras'
+        ``class_weight`` for ``weight``)."""
         index = _index(type(self))
         unknown = [name for name in changes if name not in index]
         if unknown:
@@ -50,7 +58,7 @@ class Options:
         copy = object.__new__(type(self))
         state = dict(self.__dict__)
         for name, value in changes.items():
-            state[name] = index[name](value, name)
+            state[name] = index[name](value, name if shown is None else shown.get(name, name))
         object.__setattr__(copy, "__dict__", state)
         copy.check_together()
         return copy

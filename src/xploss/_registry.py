@@ -53,6 +53,9 @@ class Metric:
     options: type[Options]
     score: Callable[[Any, Any, Namespace], Array]
     """``score(stats, options, xp)``."""
+    higher_is_better: bool = True
+    """A score (Dice, IoU, TPR, precision): what a framework's early stopping or checkpointing
+    maximises (Keras' ``_direction``); a new error metric registers ``False``."""
 
 
 LOSSES: dict[str, Loss] = {}
@@ -114,14 +117,14 @@ def signature(options: type[Options], defaults: Options) -> inspect.Signature:
 
 
 def register_metric(
-    name: str, class_name: str, options: type[Options]
+    name: str, class_name: str, options: type[Options], *, higher_is_better: bool = True
 ) -> Callable[[Callable[[Any, Any, Namespace], Array]], Callable[[Any, Any, Namespace], Array]]:
     """Register ``score(stats, options, xp)`` as the stateful metric ``class_name``."""
 
     def decorate(
         score: Callable[[Any, Any, Namespace], Array],
     ) -> Callable[[Any, Any, Namespace], Array]:
-        METRICS[name] = Metric(name, class_name, options, score)
+        METRICS[name] = Metric(name, class_name, options, score, higher_is_better)
         return score
 
     return decorate
@@ -166,7 +169,8 @@ class Adapter:
             raise unknown_options(unknown, [*shown, *own_names], owner)
         changes = {**self.defaults, **self.fixed}
         changes.update((self.renamed.get(k, k), v) for k, v in given.items() if k not in own_names)
-        core_record = core().evolve(changes, owner=owner)
+        names = {v: k for k, v in self.renamed.items()}  # errors name class_weight, not weight
+        core_record = core().evolve(changes, owner=owner, shown=names)
         own_record = None
         if self.own is not None:
             own_record = self.own().evolve(

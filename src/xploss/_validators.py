@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from xploss import _values
@@ -66,9 +66,16 @@ def probability_threshold(value: object, name: str) -> float | None:
 def flag(value: object, name: str) -> bool:
     """A switch is a Python bool: ``bool("False")`` is True, and an array has no truth value
     while a function is traced."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
-    return value
+    if isinstance(value, bool):
+        return value
+    if _is_numpy_bool(value):  # np.bool_, a NumPy scalar (not an array): its value is known
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}.")
+
+
+def _is_numpy_bool(value: object) -> bool:
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
 
 
 def integer(value: object, name: str) -> int:
@@ -93,7 +100,16 @@ def positive_integer(value: object, name: str) -> int | None:
 
 def axis(value: object, name: str) -> Any:
     """Kept as the user wrote it (a list too), so that an error can quote it: only the input's
-    shape tells the valid axes (``_checks.normalize_axis``)."""
+    shape tells the valid axes (``_checks.normalize_axis``). NumPy integers become ints, which a
+    config can store."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain_integer(a) for a in value)
+    return _plain_integer(value)
+
+
+def _plain_integer(value: object) -> object:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
     return value
 
 
@@ -131,6 +147,14 @@ def weights(value: object, name: str) -> Any:
     if value is None:
         return value
     if not isinstance(value, (list, tuple)) and not _is_real(value):
+        if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            hint = ""
+            if isinstance(value, Mapping):  # Keras fit's class_weight={class: weight}
+                hint = " For a dict {class: weight}, pass [weights[c] for c in range(C)]."
+            raise TypeError(
+                f"{name} must be None, a number >= 0, a sequence of them or an array; got "
+                f"{type(value).__name__} {value!r}.{hint}"
+            )
         if is_concrete(value):
             _values.check_nonnegative(name, value, array_namespace(**{name: value}))
         return value

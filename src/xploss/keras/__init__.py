@@ -11,7 +11,8 @@ own namespace.
 
 Keras casts ``y_true`` to the loss dtype, so class indices arrive as floats: ``y_true`` with one
 axis fewer than ``y_pred`` (or a size-1 class axis where ``y_pred`` has several classes) is read
-as class indices.
+as class indices. A ``(B, ..., 1)`` target of a prediction with one axis fewer loses its last
+axis, as in every Keras loss and metric.
 """
 
 from xploss._extras import require

@@ -19,15 +19,21 @@ name that ``pickle`` and ``help()`` show, and where doctest finds the examples."
 
 
 def labels(y_true: Any, y_pred: Any, class_axis: int) -> Any:
-    """Targets as the core reads them; a ``(B, ..., 1)`` label map of a multi-class prediction
-    loses its size-1 class axis.
+    """Targets as the core reads them, after Keras' own rank rule: a ``(B, ..., 1)`` target of
+    a prediction with one axis fewer loses its last axis (``squeeze_or_expand_to_same_rank``,
+    which every Keras loss and metric applies: ``(B, H, W, 1)`` masks of a squeezed
+    ``(B, H, W)`` output), and a ``(B, ..., 1)`` label map of a multi-class prediction loses its
+    size-1 class axis.
 
     Keras casts ``y_true`` to the loss dtype, so class indices arrive as floats: the core reads
     a float target without ``y_pred``'s class axis as class indices (integral values, checked
     eagerly) and, for a single-channel ``y_pred``, as that channel's mask (soft values too).
     """
-    axis = class_axis % len(y_pred.shape)
-    if len(y_true.shape) != len(y_pred.shape) or y_true.shape[axis] != 1:
+    rank = len(y_pred.shape)
+    if len(y_true.shape) == rank + 1 and y_true.shape[-1] == 1:
+        return ops.squeeze(y_true, axis=-1)
+    axis = class_axis % rank if rank else 0
+    if len(y_true.shape) != rank or not rank or y_true.shape[axis] != 1:
         return y_true
     if y_pred.shape[axis] in (1, None):
         return y_true

@@ -4,7 +4,10 @@ Every loss takes its core function's options (``weight`` is called ``class_weigh
 Keras' ``reduction``, ``name`` and ``dtype``. ``call`` reduces every non-batch axis by default
 (``axis=None``), so Keras' ``reduction`` and a per-sample ``sample_weight`` work as documented;
 an explicit ``axis`` is the core's, and the core's ``reduction="per_sample"`` then averages what
-survives but the batch axis.
+survives but the batch axis. An ``axis`` with the batch axis raises ``ValueError``: Keras would
+take what survives for the batch. ``class_weight`` (one number per class) weighs the classes on
+``class_axis``: the default axes then leave the class axis out too, and each sample's loss is the
+weighted mean ``Σ w·l / Σ w`` of its classes' losses.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Any, ClassVar
 
 import keras
 
+from xploss._checks import shape_of
 from xploss._registry import LOSSES, Adapter, Loss
+from xploss.keras._axes import check_axis, check_class_weight, loss_axes, placed_class_weight
 from xploss.keras._base import PACKAGE, Registered, labels
 
 __all__ = [
@@ -33,12 +38,6 @@ ADAPTER = Adapter(
 )
 """One value per sample (Keras reduces the batch); class weights by their 0.1 name; no
 ``all_reduce`` (a callable, which a config cannot store; Keras combines the replicas' losses)."""
-
-
-def default_axes(ndim: int, class_axis: int, *, keep_class_axis: bool) -> tuple[int, ...]:
-    """Every non-batch axis (but the class axis, for the generalized Dice)."""
-    kept = {0, class_axis % ndim} if keep_class_axis else {0}
-    return tuple(a for a in range(ndim) if a not in kept)
 
 
 def check_sample_weight(sample_weight: Any, name: str) -> None:
@@ -88,25 +87,38 @@ class RegisteredLoss(Registered, keras.losses.Loss):
         **options: Any,
     ) -> None:
         super().__init__(name=name or self.entry.name, reduction=reduction, dtype=dtype)
-        weight = options.get("class_weight")
-        if weight is not None and hasattr(weight, "tolist"):  # an array: numbers, as 0.1 stored
-            options["class_weight"] = weight.tolist()
+        for key in ("class_weight", "axis"):  # an array: numbers, as 0.1 stored
+            if hasattr(options.get(key), "tolist"):
+                options[key] = options[key].tolist()
         if isinstance(options.get("axis"), list):  # as 0.1 stored it (configs hold lists)
             options["axis"] = tuple(options["axis"])
         self._set_options(options)
+        owner = type(self).__name__
+        check_axis(self.options.axis, owner, self.entry.name)
+        check_class_weight(getattr(self.options, "weight", None), owner)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         check_sample_weight(sample_weight, type(self).__name__)
         return super().__call__(y_true, y_pred, sample_weight)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        options = self.options
-        axes = options.axis
-        if axes is None:
-            ndim = len(y_pred.shape)
-            axes = default_axes(ndim, options.class_axis, keep_class_axis=self.keep_class_axis)
+        options, owner, shape = self.options, type(self).__name__, shape_of(y_pred)
+        weight = getattr(options, "weight", None)
+        axes = loss_axes(
+            options.axis,
+            shape,
+            options.class_axis,
+            keep_class_axis=self.keep_class_axis,
+            weighted=weight is not None,
+            owner=owner,
+            function=self.entry.name,
+        )
+        # The user's spelling of axis, when given, so that the core's errors quote it.
+        changes: dict[str, Any] = {"axis": axes if options.axis is None else options.axis}
+        if weight is not None:
+            changes["weight"] = placed_class_weight(weight, axes, shape, options.class_axis, owner)
         y_true = labels(y_true, y_pred, options.class_axis)
-        return self.entry.compute(y_true, y_pred, options.updated({"axis": axes}), None)
+        return self.entry.compute(y_true, y_pred, options.updated(changes), None)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.config_values()}
@@ -118,7 +130,9 @@ class DiceLoss(RegisteredLoss, loss="dice_loss"):
 
     ``axis`` defaults to every non-batch axis: the Dice of each image pooled over its classes, as
     the seeds' ``dice_coef(axis=[1, 2, 3])``. ``axis=(1, 2)`` on ``(B, H, W, C)`` takes one Dice
-    per class and averages them per image (weighted by ``class_weight``). See
+    per class and averages them per image, weighted by ``class_weight``; with ``class_weight``
+    that is the default. ``axis`` may not hold the batch axis (a batch Dice is
+    ``xploss.dice_loss(..., axis=(0, 1, 2))`` in a loss function of your own). See
     ``xploss.dice_loss``.
 
     Example:
@@ -225,7 +239,8 @@ class BinaryCrossEntropyLoss(RegisteredLoss, loss="binary_cross_entropy"):
     For probabilities it equals ``keras.losses.BinaryCrossentropy()`` (the same clip to
     ``[1e-7, 1 - 1e-7]``; Keras averages the last axis, then the rest, which is the same mean);
     ``from_logits=True`` uses the stable softplus form, ``"softmax"`` a log-softmax over
-    ``class_axis``. ``class_weight`` weighs the classes with ``axis=(1, 2)`` on ``(B, H, W, C)``.
+    ``class_axis``. ``class_weight`` weighs the classes: one BCE per sample and class, then their
+    weighted mean.
     See ``xploss.binary_cross_entropy``.
 
     Example:

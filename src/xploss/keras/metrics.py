@@ -19,10 +19,14 @@ added to the state.
 
 The state's rules: with ``num_classes=C`` a batch whose ``y_pred`` has another number of classes
 on ``class_axis`` raises ``ValueError`` (``num_classes=None`` pools every axis: any count goes).
-``sample_weight`` has one weight per sample; a per-pixel map raises ``ValueError``. ``result()``
+``sample_weight`` has one weight per sample, cast to the metric's dtype (float32 under
+``mixed_float16`` too, as Keras' metrics); a per-pixel map raises ``ValueError``. ``result()``
 before any update is the score of empty statistics, silently (it runs traced): the metric's
 ``zero_division`` unless smoothed, what a class with no pixel scores (Dice and IoU 1, TPR and
 precision 0).
+
+Every metric is a score and says so to Keras (``_direction = "up"``, from the registry's
+``higher_is_better``): ``EarlyStopping`` and ``ModelCheckpoint`` with ``mode="auto"`` maximise it.
 
 Threads: eager ``update_state``, ``result`` and ``reset_state`` calls from several threads are
 serialised by a lock of the metric's around the variables' read-modify-write (``assign_add``
@@ -63,9 +67,11 @@ def state_dtype() -> str:
     return "float64"
 
 
-def sample_mask(sample_weight: Any, y_pred: Any, owner: str) -> Any:
-    """``sample_weight``, one weight per sample (or one for all), as a mask over ``y_pred``."""
-    weight = ops.cast(ops.convert_to_tensor(sample_weight), y_pred.dtype)
+def sample_mask(sample_weight: Any, y_pred: Any, owner: str, dtype: Any) -> Any:
+    """``sample_weight``, one weight per sample (or one for all), as a mask over ``y_pred``, in
+    the metric's ``dtype`` as Keras' metrics cast it: float16 predictions (``mixed_float16``)
+    would make a weight of 65520 inf and one of 1e-8 zero."""
+    weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
     shape, pred = tuple(weight.shape), tuple(y_pred.shape)
     samples = shape[0] if shape else 1
     fits = samples in (1, None, pred[0]) or pred[0] is None
@@ -84,11 +90,14 @@ class RegisteredMetric(Registered, keras.metrics.Metric):
     ``class DiceCoefficient(RegisteredMetric, metric="dice_coefficient")``."""
 
     entry: ClassVar[Metric]
+    _direction: ClassVar[str]
 
     def __init_subclass__(cls, *, metric: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if metric:
             cls.entry = METRICS[metric]
+            # What EarlyStopping and ModelCheckpoint(mode="auto") read, as Keras' own metrics.
+            cls._direction = "up" if cls.entry.higher_is_better else "down"
             cls.declare(cls.entry.options, ADAPTER, name=cls.entry.name, dtype=None)
 
     def __init__(self, *, name: str | None = None, dtype: Any = None, **options: Any) -> None:
@@ -112,7 +121,10 @@ class RegisteredMetric(Registered, keras.metrics.Metric):
         if classes is not None:
             shape = tuple(y_pred.shape)
             axis = per_class_axes(name, classes, "y_pred", shape, options.class_axis)
-        mask = None if sample_weight is None else sample_mask(sample_weight, y_pred, name)
+        if sample_weight is None:
+            mask = None
+        else:
+            mask = sample_mask(sample_weight, y_pred, name, self.dtype)
         _, stats = statistics(y_true, y_pred, options.updated({"axis": axis}), mask)
         with self._state_lock:
             for variable, value in zip(self.stats, stats, strict=True):
