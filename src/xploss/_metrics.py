@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from xploss._inputs import prepare_weight
 from xploss._namespace import Array, Namespace
 from xploss._options import (
     DiceOptions,
@@ -24,6 +23,7 @@ from xploss._scores import (
     zero_stats,
 )
 from xploss._statistics import OverlapStats, statistics
+from xploss._weights import prepare_weight
 
 Score = Callable[[OverlapStats, Any, Namespace], Array]
 """A ratio of the statistics, ``score(stats, options, xp)``."""
