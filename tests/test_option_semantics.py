@@ -19,8 +19,27 @@ from xploss._options import field_names
 from xploss._registry import FUNCTIONS, LOSSES
 
 RNG = np.random.default_rng(17)
-WITH_CLASSES = [f for f in FUNCTIONS.values() if "include_background" in field_names(f.options)]
-WEIGHTED = [f for f in WITH_CLASSES if "weight" in field_names(f.options)]
+WITH_CLASSES = [
+    xploss.dice_coefficient,
+    xploss.jaccard_index,
+    xploss.true_positive_rate,
+    xploss.precision,
+    xploss.dice_loss,
+    xploss.jaccard_loss,
+    xploss.tversky_loss,
+    xploss.focal_tversky_loss,
+    xploss.bce_dice_loss,
+    xploss.binary_cross_entropy,
+    xploss.generalized_dice_loss,
+]
+
+
+def test_every_loss_and_score_takes_the_class_options():
+    """Every function but the raw statistics, the losses the next issues add included."""
+    takes = [f for f in FUNCTIONS.values() if "include_background" in field_names(f.options)]
+    assert {f.__name__ for f in takes} == {f.__name__ for f in WITH_CLASSES}
+    assert all("ignore_index" in field_names(f.options) for f in takes)
+    assert set(FUNCTIONS) - {f.__name__ for f in takes} == {"overlap_stats"}
 
 
 def run(backend, fn, *arrays, **options):
@@ -152,7 +171,11 @@ def test_weight_without_background_is_zeroed_on_the_class_axis(backend, weight):
     if weight == "0-d":
         weight, option = 2.0, backend.asarray(np.asarray(2.0, np.float32))
     else:
-        option = backend.asarray(np.asarray(weight, np.float32)) if len(weight) == 2 else weight
+        option = (
+            backend.asarray(np.asarray(weight, np.float32))
+            if isinstance(weight, tuple) and len(weight) == 2
+            else weight
+        )
     got = run(backend, xploss.dice_loss, y, p, axis=(1, 2), include_background=False, weight=option)
     np.testing.assert_allclose(float(got), _no_background_reference(y, p, weight), rtol=1e-5)
 
@@ -189,7 +212,7 @@ def test_torch_weight_without_background_is_monais_divided_by_the_mean_weight(we
     if len(np.shape(weight)) == 1 and len(weight) == classes:  # C entries: MONAI rejects them
         monais = list(weight[1:])
     else:
-        monais = weight
+        monais = value
         theirs = monai.losses.DiceLoss(weight=value, **options)(probs, labels)
         scale = 1.0 if classes == 2 else float(np.mean(2.0 if weight == "0-d" else weight))
         torch.testing.assert_close(ours * scale, theirs)

@@ -3,11 +3,21 @@
 The modules follow PyTorch's conventions: ``forward(input, target)`` (prediction first),
 channels-first tensors ``(B, C, *spatial)`` (``class_axis=1``) and, by default, one score per image
 and class (the spatial axes are reduced; ``batch=True`` reduces the batch axis too). Every score is
-computed by the core; a module only chooses axes and converts MONAI-style options.
+computed by the core; a module only chooses axes and converts MONAI-style options. The
+default axes are every axis but the batch and class axes, wherever ``class_axis`` puts the
+classes (``class_axis=-1`` takes ``(B, *spatial, C)``); an input with no spatial axis, ``(B, C)``,
+is reduced over the batch (one score per class, as ``batch=True``). ``reduction="none"``
+returns the per-image, per-class values ``(B, C)`` (``(C,)`` with ``batch=True``; one per image
+for the generalized Dice): the reduced axes are dropped, where MONAI keeps them as singletons,
+``(B, C, 1, 1)``. A tensor ``weight`` is a buffer in the ``state_dict``, as in PyTorch's and
+MONAI's losses.
 
 MONAI users: ``sigmoid=True`` is ``from_logits=True``, ``softmax=True`` is
 ``from_logits="softmax"``, ``squared_pred`` is ``squared``, ``batch``, ``include_background``,
 ``to_onehot_y``, ``ignore_index``, ``soft_label`` and ``smooth_nr``/``smooth_dr`` keep their names;
+``include_background=False`` weighs class 0 by 0 (on a single channel it is ignored, with
+MONAI's warning) and takes MONAI's ``weight`` of C - 1 entries as well as C; ``ignore_index``
+masks the pixels of that class in a one-hot target, as MONAI's metrics do.
 ``weight`` is a normalised weighted mean here (MONAI multiplies and then takes a plain mean, which
 lets a weight above 1 push the loss above 1: MONAI's value is xploss's times ``mean(weight)``).
 ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is ``JaccardLoss(smooth_nr=a / 2,
