@@ -355,7 +355,8 @@ def test_numpy_scalars_are_options(eager_backend):
     got = run(eager_backend, xploss.dice_loss, y, p, **numpy_options)
     np.testing.assert_allclose(float(got), float(xploss.dice_loss(y, p, **python)), rtol=1e-6)
     got = run(eager_backend, xploss.bce_dice_loss, y, p, from_logits=np.bool_(True))
-    np.testing.assert_allclose(float(got), float(xploss.bce_dice_loss(y, p, from_logits=True)))
+    expected = xploss.bce_dice_loss(y, p, from_logits=True)
+    np.testing.assert_allclose(float(got), float(expected), rtol=1e-6)
 
 
 def test_numpy_options_in_the_torch_modules():
@@ -408,6 +409,19 @@ def test_numpy_arrays_beside_jax_predictions(jax):
         )
         assert isinstance(got, jax.Array)
         np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
+
+
+def test_numpy_arrays_beside_tensorflow_predictions_but_not_torch_tensors():
+    tf = pytest.importorskip("tensorflow")
+    torch = pytest.importorskip("torch")
+    y = (RNG.random((2, 5, 3)) < 0.5).astype(np.float32)
+    p = RNG.random((2, 5, 3)).astype(np.float32)
+    mask, weight = RNG.random((2, 5, 3)) < 0.7, np.array([1.0, 2.0, 3.0], np.float32)
+    expected = xploss.dice_loss(y, p, axis=1, mask=mask, weight=weight)
+    got = xploss.dice_loss(y, tf.constant(p), axis=1, mask=mask, weight=weight)
+    np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
+    with pytest.raises(TypeError, match=r"mask is numpy\.ndarray"):
+        xploss.dice_loss(torch.tensor(y), torch.tensor(p), mask=mask)
 
 
 def test_python_lists_as_arrays_are_a_clear_error():

@@ -13,8 +13,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import array_api_compat
+
 from xploss import _checks, _classes, _elementwise, _labels, _values
 from xploss._namespace import Array, Namespace, array_namespace, can_warn, device_of, is_concrete
+from xploss._namespace import _is_tensorflow as is_tensorflow
 from xploss._validators import ACTIVATIONS
 
 
@@ -161,8 +164,9 @@ def prepare(
 
 
 def aligned(y_pred: Array, **arrays: Array | None) -> tuple[Array | None, ...]:
-    """``arrays`` in ``y_pred``'s array library: NumPy arrays beside another library's
-    prediction are converted (as ``jnp`` and ``optax`` take a NumPy mask or weight); a Python
+    """``arrays`` in ``y_pred``'s array library: NumPy arrays beside a JAX or TensorFlow
+    prediction are converted, as ``jnp``, ``optax`` and TensorFlow's ops take them (PyTorch's
+    losses, like the other libraries, take their own arrays only: a mix is a TypeError); a Python
     list or tuple where an array is expected is a TypeError (it has no array library, and the
     result is returned in the inputs' library)."""
     for name, x in {**arrays, "y_pred": y_pred}.items():
@@ -173,7 +177,8 @@ def aligned(y_pred: Array, **arrays: Array | None) -> tuple[Array | None, ...]:
                 f"e.g. np.asarray({name}), torch.as_tensor({name}) or jnp.asarray({name})."
             )
     numpy = sys.modules.get("numpy")
-    if numpy is None or isinstance(y_pred, numpy.ndarray):
+    takes_numpy = array_api_compat.is_jax_array(y_pred) or is_tensorflow(y_pred)
+    if numpy is None or not takes_numpy:
         return tuple(arrays.values())
     if not any(isinstance(x, numpy.ndarray) for x in arrays.values()):
         return tuple(arrays.values())

@@ -115,11 +115,11 @@ def probability_threshold(value: object, name: str) -> float | None:
 
 
 def flag(value: object, name: str) -> bool:
-    """A switch is a Python bool: ``bool("False")`` is True, and an array has no truth value
-    while a function is traced."""
+    """A switch is a Python or NumPy bool: ``bool("False")`` is True, and an array has no truth
+    value while a function is traced."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, _numpy_bool()) or (_scalar_kind(value) == "b" and is_concrete(value)):
+    if isinstance(value, _numpy_bool()):  # a NumPy scalar, never an array (it may be traced)
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {value!r}.{_static_hint(value, name)}")
 
