@@ -417,7 +417,7 @@ CATALOGUE = [
         P4,
         {},
         TypeError,
-        r"y_true is builtins\.list, y_pred is numpy\.ndarray",
+        r"y_true is a Python list: .* np\.asarray\(y_true\)",
     ),
 ]
 

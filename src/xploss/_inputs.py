@@ -8,12 +8,16 @@ sum is ever taken in half precision. Value checks (``_values.py``) run on concre
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from xploss import _checks, _elementwise, _labels, _values
+import array_api_compat
+
+from xploss import _checks, _classes, _elementwise, _labels, _values
 from xploss._namespace import Array, Namespace, array_namespace, can_warn, device_of, is_concrete
+from xploss._namespace import _is_tensorflow as is_tensorflow
 from xploss._validators import ACTIVATIONS
 
 
@@ -32,7 +36,11 @@ class Inputs:
     mask: Array | None
     axes: tuple[int, ...]
     class_axis: int | None
-    """Non-negative class axis when one was needed (sparse labels, softmax, generalized Dice)."""
+    """Non-negative class axis when one was needed (sparse labels, softmax, generalized Dice,
+    ``include_background``, ``ignore_index``)."""
+    background: tuple[int, int] | None = None
+    """``(position in the result, C)`` of the class axis whose class 0 ``prepare_weight``
+    weighs 0 (``include_background=False`` where the class axis survives the sums)."""
     nan_probes: tuple[Array, ...] = ()
     """Arrays of ``y_pred``'s rank (size 1 on the axes they broadcast over) that hold the NaNs
     the dense inputs cannot: of soft predictions made hard, of float class indices. Their sums
@@ -82,6 +90,7 @@ def prepare(
     (an ``_options.Axes`` record). ``keep_class_axis`` (generalized Dice) makes ``axis=None``
     mean every axis but the class axis and rejects a class axis inside ``axis``.
     """
+    y_true, mask = aligned(y_pred, y_true=y_true, mask=mask)
     xp = array_namespace(y_true=y_true, y_pred=y_pred, mask=mask)
     _checks.check_known_rank(y_true=y_true, y_pred=y_pred, mask=mask)
     _checks.check_dtypes(xp, y_true=y_true, y_pred=y_pred, mask=mask)
@@ -89,21 +98,48 @@ def prepare(
     axis = options.axis
     pred_shape = _checks.shape_of(y_pred)
     kind = _labels.label_kind(y_true, y_pred, options.class_axis, xp)
+    background = not getattr(options, "include_background", True)
+    ignore_index = getattr(options, "ignore_index", None)
 
     class_index = None
-    if kind != _labels.DENSE or activation == "softmax" or keep_class_axis:
+    if (
+        kind != _labels.DENSE
+        or activation == "softmax"
+        or keep_class_axis
+        or background
+        or (ignore_index is not None)
+    ):
         class_index = _checks.normalize_class_axis(options.class_axis, pred_shape)
         if activation == "softmax" and pred_shape[class_index] == 1:
             _warn_constant_softmax(pred_shape, class_index)
+    num_classes = None if class_index is None else pred_shape[class_index]
+    if background and num_classes == 1:
+        _classes.warn_single_channel_background(pred_shape)
+        background = False
     axes = _checks.normalize_axis(axis, pred_shape)
     if keep_class_axis:
         assert class_index is not None
         axes = _checks.exclude_class_axis(axis, axes, class_index, pred_shape)
 
     dtype = accumulation_dtype(y_pred.dtype, xp)
+    true_shape = _checks.shape_of(y_true)
     if mask is not None:
-        mask = _labels.expand_mask(mask, kind, _checks.shape_of(y_true), class_index, xp)
+        mask = _labels.expand_mask(mask, kind, true_shape, class_index, xp)
         _checks.check_broadcastable(_checks.shape_of(mask), pred_shape, "mask", "y_pred")
+    ignored = _labels.kept(y_true, ignore_index, kind, class_index, num_classes, xp)
+    if ignored is not None:
+        ignored = _labels.expand_mask(ignored, kind, true_shape, class_index, xp)
+        mask = _classes.product(mask, ignored, dtype, xp)
+    position = None
+    if background:
+        assert class_index is not None
+        if keep_class_axis or class_index in axes:  # no class axis to weigh: out of the sums
+            rank = len(pred_shape)
+            factor = _classes.background_factor(num_classes, class_index, rank, y_pred, dtype, xp)
+            mask = _classes.product(mask, factor, dtype, xp)
+        else:
+            before = sum(a < class_index for a in axes)
+            position = (class_index - before, _classes.known(num_classes))
     dense_true = _labels.dense_target(y_true, kind, pred_shape, class_index, dtype, xp, mask)
     values = as_dtype(y_pred, dtype, xp)
     if options.validate and is_concrete(y_true, y_pred):
@@ -119,10 +155,37 @@ def prepare(
         y_pred=probabilities,
         logits=logits,
         activation=activation,
-        mask=None if mask is None else xp.astype(mask, dtype, copy=False),
+        mask=None if mask is None else as_dtype(mask, dtype, xp),
         axes=axes,
         class_axis=class_index,
+        background=position,
         nan_probes=tuple(a for a in (probe, label_probe) if a is not None),
+    )
+
+
+def aligned(y_pred: Array, **arrays: Array | None) -> tuple[Array | None, ...]:
+    """``arrays`` in ``y_pred``'s array library: NumPy arrays beside a JAX or TensorFlow
+    prediction are converted, as ``jnp``, ``optax`` and TensorFlow's ops take them (PyTorch's
+    losses, like the other libraries, take their own arrays only: a mix is a TypeError); a Python
+    list or tuple where an array is expected is a TypeError (it has no array library, and the
+    result is returned in the inputs' library)."""
+    for name, x in {**arrays, "y_pred": y_pred}.items():
+        if isinstance(x, (list, tuple)):
+            raise TypeError(
+                f"{name} is a Python {type(x).__name__}: xploss computes in the array library "
+                "of its inputs and returns the result in it, and a list has none. Pass arrays, "
+                f"e.g. np.asarray({name}), torch.as_tensor({name}) or jnp.asarray({name})."
+            )
+    numpy = sys.modules.get("numpy")
+    takes_numpy = array_api_compat.is_jax_array(y_pred) or is_tensorflow(y_pred)
+    if numpy is None or not takes_numpy:
+        return tuple(arrays.values())
+    if not any(isinstance(x, numpy.ndarray) for x in arrays.values()):
+        return tuple(arrays.values())
+    xp = array_namespace(y_pred=y_pred)
+    device = device_of(y_pred, xp) if is_concrete(y_pred) else None
+    return tuple(
+        xp.asarray(x, device=device) if isinstance(x, numpy.ndarray) else x for x in arrays.values()
     )
 
 
@@ -215,24 +278,3 @@ def _arg_max(logits: Array, class_axis: int, xp: Namespace) -> tuple[Array, Arra
     candidates = xp.astype(logits < largest, logits.dtype) * num_classes + classes
     first = xp.min(candidates, axis=class_axis, keepdims=True)
     return xp.astype(first == classes, logits.dtype), largest
-
-
-def prepare_weight(
-    weight: object, inputs: Inputs, result_shape: _checks.Shape | None = None
-) -> Array | None:
-    """``weight`` as an array of the accumulation dtype that broadcasts to ``result_shape``
-    (by default ``inputs.result_shape()``); array weights are checked by the options record."""
-    if weight is None:
-        return None
-    if result_shape is None:
-        result_shape = inputs.result_shape()
-    xp = inputs.xp
-    if isinstance(weight, (float, tuple)):  # validated by the options record
-        array = xp.asarray(weight, dtype=inputs.dtype, device=device_of(inputs.y_pred, xp))
-    else:
-        array_namespace(y_pred=inputs.y_pred, weight=weight)  # a TypeError for a mix
-        _checks.check_known_rank(weight=weight)
-        _checks.check_dtypes(xp, weight=weight)
-        array = xp.astype(weight, inputs.dtype, copy=False)
-    _checks.check_broadcastable(_checks.shape_of(array), result_shape, "weight", "the result")
-    return array

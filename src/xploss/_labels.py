@@ -126,13 +126,48 @@ def one_hot(
     return xp.astype(xp.expand_dims(labels, axis=class_axis) == classes, dtype)
 
 
-def kept(target: Array, ignore_index: int | None, xp: Namespace) -> Array | None:
-    """The mask of the elements whose label is not ``ignore_index``; None when none is
-    (no ``ignore_index``, or one outside the range of an integer dtype: an int8 target never
-    holds 255, and comparing it with 255 would wrap in PyTorch)."""
+def kept(
+    target: Array,
+    ignore_index: int | None,
+    kind: str,
+    class_axis: int | None,
+    num_classes: int | None,
+    xp: Namespace,
+) -> Array | None:
+    """The mask of the elements ``ignore_index`` leaves in (MONAI's ``create_ignore_mask``);
+    None when there is nothing to leave out.
+
+    Label maps (class indices, the mask of a single channel, a dense single channel) are
+    compared with ``ignore_index``: ``target != ignore_index``, in ``target``'s shape. A dense
+    target of several classes on ``class_axis`` is read as one-hot, so that it agrees with the
+    label map it encodes: ``ignore_index`` in ``[0, C)`` leaves out the elements of that class
+    (``1 - y_k``, from every class), and one outside ``[0, C)`` the elements whose target is 0
+    in every class (what a label map's ``ignore_index`` one-hot encodes to). An integer label
+    map never holds a value outside its dtype's range (an int8 target never holds 255, and
+    comparing it with 255 would wrap in PyTorch): nothing is left out then.
+    """
     if ignore_index is None:
         return None
-    if _checks.dtype_kind(target.dtype, xp) == "integral":
+    if kind == DENSE and class_axis is not None and num_classes != 1:
+        if num_classes is None:
+            raise ValueError(
+                f"ignore_index={ignore_index} with a dense target reads it as one-hot over "
+                f"class_axis={class_axis}, which needs a known number of classes; y_pred has "
+                f"shape {_checks.shape_of(target)}."
+            )
+        if is_concrete(target):
+            _values.check_one_hot_ignore_index(target, ignore_index, class_axis, xp)
+        if 0 <= ignore_index < num_classes:
+            index = (slice(None),) * class_axis + (slice(ignore_index, ignore_index + 1),)
+            channel = target[index]
+            if _checks.dtype_kind(channel.dtype, xp) == "bool":
+                return ~channel
+            return 1 - channel
+        return xp.any(target != 0, axis=class_axis, keepdims=True)
+    kind_of_dtype = _checks.dtype_kind(target.dtype, xp)
+    if kind_of_dtype == "bool":
+        return None if ignore_index not in (0, 1) else target != bool(ignore_index)
+    if kind_of_dtype == "integral":
         info = xp.iinfo(target.dtype)
         if not info.min <= ignore_index <= info.max:
             return None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from xploss import _elementwise
-from xploss._inputs import Inputs, prepare, prepare_weight, with_nan
+from xploss._inputs import Inputs, prepare, with_nan
 from xploss._namespace import Array
 from xploss._options import BCEDiceOptions, BCEOptions
 from xploss._reductions import reduce, reduced_dice_penalty
 from xploss._registry import functional
 from xploss._scores import dice_score, safe_divide, zero_stats
 from xploss._statistics import statistics
+from xploss._weights import prepare_weight
 
 
 def mean_bce(inputs: Inputs) -> Array:

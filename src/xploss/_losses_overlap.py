@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from xploss._inputs import prepare_weight
 from xploss._metrics import Score
 from xploss._namespace import Array
 from xploss._options import (
@@ -24,6 +23,7 @@ from xploss._scores import (
     zero_stats,
 )
 from xploss._statistics import OverlapStats, statistics
+from xploss._weights import prepare_weight
 
 
 def overlap_loss(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from xploss._inputs import prepare_weight
 from xploss._namespace import Array, Namespace
 from xploss._options import (
     DiceOptions,
@@ -24,6 +23,7 @@ from xploss._scores import (
     zero_stats,
 )
 from xploss._statistics import OverlapStats, statistics
+from xploss._weights import prepare_weight
 
 Score = Callable[[OverlapStats, Any, Namespace], Array]
 """A ratio of the statistics, ``score(stats, options, xp)``."""
@@ -81,6 +81,15 @@ def dice_coefficient(
         weight: non-negative weights broadcast against the per-element Dice; ``"mean"`` is then
             ``Σ w·D / Σ w``.
         mask: removes the elements where it is 0 from every sum.
+        ignore_index: a label whose elements leave every sum (with ``mask``). Label maps are
+            compared with it; a dense target of several classes is read as one-hot over
+            ``class_axis`` (MONAI's ``create_ignore_mask``): the elements of class
+            ``ignore_index``, or of no class for one outside ``[0, C)``, so one-hot and label-map
+            targets agree.
+        include_background: ``False`` leaves class 0 out: weighed 0 (on the class axis of
+            ``weight``, which may have C entries, MONAI's C - 1 without the background, or one)
+            where ``axis`` keeps the class axis, out of the sums where it does not. Ignored with
+            a warning for a single channel, as in MONAI.
         zero_division: the Dice where the denominator is exactly 0 (both smoothings 0, empty
             target and prediction).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` over the per-element Dice, or

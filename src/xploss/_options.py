@@ -28,6 +28,7 @@ from xploss._validators import (
     flag,
     integer,
     nonnegative,
+    optional_integer,
     positive,
     positive_integer,
     probability_threshold,
@@ -52,6 +53,16 @@ class Axes(Options):
     )
     validate: bool = option(
         False, flag, "eagerly, raise if probabilities or targets leave [0, 1] (a pass over each)"
+    )
+
+
+@record
+class Classes(Options):
+    include_background: bool = option(
+        True, flag, "False leaves class 0 out (ignored, with a warning, for a single channel)"
+    )
+    ignore_index: int | None = option(
+        None, optional_integer, "the elements of this label (or class) are left out of every sum"
     )
 
 
@@ -112,7 +123,8 @@ class TverskyWeights(Options):
 
     def check_together(self) -> None:
         super().check_together()
-        if self.alpha == 0 and self.beta == 0:
+        concrete = isinstance(self.alpha, float) and isinstance(self.beta, float)
+        if concrete and self.alpha == 0 and self.beta == 0:  # traced weights cannot be read
             raise ValueError(
                 "alpha=0 and beta=0 weigh neither false positives nor false negatives: the "
                 "Tversky index (tp + smooth_nr) / (tp + smooth_dr) would ignore every error. "
@@ -148,7 +160,7 @@ class StatsOptions(SoftLabel, Threshold, Squared, Axes):
 
 @record
 class DiceOptions(Synced, ZeroDivision, Weighted, Reduced, SoftLabel, Threshold, Squared,
-                  Smoothing, Axes):  # fmt: skip
+                  Smoothing, Classes, Axes):  # fmt: skip
     """``dice_coefficient``, ``jaccard_index``."""
 
 
@@ -159,7 +171,7 @@ class DiceLossOptions(LogPenalty, DiceOptions):
 
 @record
 class TverskyOptions(Synced, ZeroDivision, Weighted, Reduced, SoftLabel, Smoothing,
-                     TverskyWeights, Axes):  # fmt: skip
+                     TverskyWeights, Classes, Axes):  # fmt: skip
     """``tversky_loss``."""
 
 
@@ -172,7 +184,7 @@ class FocalTverskyOptions(Focal, TverskyOptions):
 
 
 @record
-class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Axes):
+class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Classes, Axes):
     """``true_positive_rate``, ``precision``: hard at 0.5, 0 where undefined."""
 
     threshold: float | None = option(0.5, probability_threshold, THRESHOLD_DOC)
@@ -180,17 +192,17 @@ class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Axes):
 
 
 @record
-class BCEOptions(Weighted, Reduced, Axes):
+class BCEOptions(Weighted, Reduced, Classes, Axes):
     """``binary_cross_entropy``."""
 
 
 @record
-class BCEDiceOptions(Synced, Weighted, Reduced, CompoundWeights, Smoothing, Axes):
+class BCEDiceOptions(Synced, Weighted, Reduced, CompoundWeights, Smoothing, Classes, Axes):
     """``bce_dice_loss``."""
 
 
 @record
-class GeneralizedDiceOptions(Synced, Reduced, Smoothing, GeneralizedWeights, Axes):
+class GeneralizedDiceOptions(Synced, Reduced, Smoothing, GeneralizedWeights, Classes, Axes):
     """``generalized_dice_loss``."""
 
 

@@ -21,14 +21,19 @@ def safe_divide(numerator: Array, denominator: Array, zero_division: float, xp: 
     """``numerator / denominator``, or ``zero_division`` where the denominator is exactly 0."""
     empty = denominator == 0
     safe = xp.where(empty, xp.ones_like(denominator), denominator)
-    return xp.where(empty, xp.full_like(numerator, zero_division), numerator / safe)
+    if isinstance(zero_division, (int, float)):
+        fill = xp.full_like(numerator, zero_division)
+    else:  # a traced value (a JAX schedule), which full_like may not take
+        fill = xp.zeros_like(numerator) + zero_division
+    return xp.where(empty, fill, numerator / safe)
 
 
 def smoothed_ratio(numerator: Array, denominator: Array, options: Any, xp: Namespace) -> Array:
     """``numerator / denominator`` for a denominator of non-negative statistics plus
     ``options.smooth_dr``: with ``smooth_dr > 0`` there is no 0/0 to guard, else an exact 0/0
     is ``options.zero_division`` (1 for the losses, which have no such option)."""
-    if options.smooth_dr > 0:
+    smooth_dr = options.smooth_dr
+    if isinstance(smooth_dr, (int, float)) and smooth_dr > 0:  # a traced one cannot be read
         return numerator / denominator
     return safe_divide(numerator, denominator, getattr(options, "zero_division", 1.0), xp)
 

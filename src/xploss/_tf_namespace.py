@@ -62,6 +62,10 @@ def reshape(x: tf.Tensor, /, shape: tuple[int, ...]) -> Any:
     return tf.reshape(x, shape)
 
 
+def concat(arrays: Any, /, *, axis: int = 0) -> Any:
+    return tf.concat(list(arrays), axis)
+
+
 def expand_dims(x: tf.Tensor, /, *, axis: int = 0) -> Any:
     return tf.expand_dims(x, axis)
 

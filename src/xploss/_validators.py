@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,30 +21,80 @@ Check = Callable[[object, str], Any]
 """A validator: ``check(value, name)`` returns the normalised value or raises, naming ``name``."""
 
 
-def real(value: object, name: str) -> float:
+def real(value: object, name: str) -> Any:
+    """A Python float, from a Python or NumPy number or a 0-d array whose value can be read; a
+    traced 0-d array (a schedule inside ``jax.jit``) is kept as it is, for arithmetic."""
     if type(value) is float or type(value) is int:
         return float(value)
-    if isinstance(value, bool) or not _is_real(value):
-        raise TypeError(f"{name} must be a real number, got {value!r}.")
-    return float(value)  # type: ignore[arg-type]
+    if _is_real(value):
+        return float(value)  # type: ignore[arg-type]
+    if _scalar_kind(value) in ("i", "u", "f"):
+        return float(value) if is_concrete(value) else value  # type: ignore[arg-type]
+    raise TypeError(f"{name} must be a real number, got {value!r}.{_static_hint(value, name)}")
 
 
 def _is_real(value: object) -> bool:
-    # Python and NumPy scalars (np.float32(0.5) is a numbers.Real); never an array, whose value
-    # would be read (and which breaks a trace).
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    # Python and NumPy scalars (np.float32(0.5) is a numbers.Real).
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, _numpy_bool()))
 
 
-def nonnegative(value: object, name: str) -> float:
+def _is_array(value: object) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _scalar_kind(value: Any) -> str | None:
+    """The kind of a 0-d array's dtype; None for anything else."""
+    return _kind(value) if _is_array(value) and tuple(value.shape) == () else None
+
+
+def _kind(value: Any) -> str:
+    """NumPy's kind letter of an array's dtype (JAX's dtypes are NumPy's); PyTorch's from its
+    flags. ``"?"`` where it cannot be told."""
+    dtype = value.dtype
+    kind = getattr(dtype, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    if str(dtype) in ("torch.bool", "<dtype: 'bool'>"):
+        return "b"
+    if getattr(dtype, "is_floating_point", False) or getattr(dtype, "is_floating", False) is True:
+        return "f"
+    return "i" if getattr(dtype, "is_signed", None) is not None else "?"
+
+
+def _numpy_bool() -> type:
+    numpy = sys.modules.get("numpy")
+    return bool if numpy is None else numpy.bool_
+
+
+def _traced(value: object) -> bool:
+    return _is_array(value) and not is_concrete(value)
+
+
+def _static_hint(value: object, name: str) -> str:
+    if not _traced(value):
+        return ""
+    return (
+        f" {name} is traced: jax.jit traces every argument it is not told is static, and "
+        f"{name} must be known while the function is traced. Mark it static, "
+        f"jax.jit(f, static_argnames=({name!r},)), or bind it first with functools.partial."
+    )
+
+
+def _finite(number: Any) -> bool:
+    """Whether a number is finite; True for a traced value, which cannot be read."""
+    return not isinstance(number, float) or math.isfinite(number)
+
+
+def nonnegative(value: object, name: str) -> Any:
     number = real(value, name)
-    if not (number >= 0 and math.isfinite(number)):
+    if isinstance(number, float) and not (number >= 0 and _finite(number)):
         raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
     return number
 
 
-def positive(value: object, name: str) -> float:
+def positive(value: object, name: str) -> Any:
     number = real(value, name)
-    if not (number > 0 and math.isfinite(number)):
+    if isinstance(number, float) and not (number > 0 and _finite(number)):
         raise ValueError(f"{name}={value!r} must be a finite number > 0.")
     return number
 
@@ -55,7 +106,7 @@ def optional_real(value: object, name: str) -> float | None:
 def probability_threshold(value: object, name: str) -> float | None:
     """None, or a number strictly between 0 and 1 (NaN is not)."""
     number = optional_real(value, name)
-    if number is not None and not 0 < number < 1:
+    if isinstance(number, float) and not 0 < number < 1:
         raise ValueError(
             f"{name}={value!r} must be None (soft predictions) or a number in (0, 1): "
             f"probabilities above it count as positive predictions."
@@ -64,18 +115,13 @@ def probability_threshold(value: object, name: str) -> float | None:
 
 
 def flag(value: object, name: str) -> bool:
-    """A switch is a Python bool: ``bool("False")`` is True, and an array has no truth value
-    while a function is traced."""
+    """A switch is a Python or NumPy bool: ``bool("False")`` is True, and an array has no truth
+    value while a function is traced."""
     if isinstance(value, bool):
         return value
-    if _is_numpy_bool(value):  # np.bool_, a NumPy scalar (not an array): its value is known
+    if isinstance(value, _numpy_bool()):  # a NumPy scalar, never an array (it may be traced)
         return bool(value)
-    raise TypeError(f"{name} must be True or False, got {value!r}.")
-
-
-def _is_numpy_bool(value: object) -> bool:
-    kind = type(value)
-    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+    raise TypeError(f"{name} must be True or False, got {value!r}.{_static_hint(value, name)}")
 
 
 def integer(value: object, name: str) -> int:
@@ -84,7 +130,7 @@ def integer(value: object, name: str) -> int:
             return operator.index(value)  # type: ignore[arg-type]
         except TypeError:
             pass
-    raise TypeError(f"{name} must be an int, got {value!r}.")
+    raise TypeError(f"{name} must be an int, got {value!r}.{_static_hint(value, name)}")
 
 
 def optional_integer(value: object, name: str) -> int | None:
@@ -102,6 +148,9 @@ def axis(value: object, name: str) -> Any:
     """Kept as the user wrote it (a list too), so that an error can quote it: only the input's
     shape tells the valid axes (``_checks.normalize_axis``). NumPy integers become ints, which a
     config can store."""
+    for entry in value if isinstance(value, (list, tuple)) else (value,):
+        if _traced(entry):
+            raise TypeError(f"{name} must hold ints, got {value!r}.{_static_hint(entry, name)}")
     if isinstance(value, (list, tuple)):
         return type(value)(_plain_integer(a) for a in value)
     return _plain_integer(value)
@@ -124,8 +173,14 @@ def choice(*choices: str) -> Check:
 
 
 def activation(value: object, name: str) -> bool | str:
+    if isinstance(value, _numpy_bool()):
+        value = bool(value)
     if isinstance(value, (bool, str)) and value in ACTIVATIONS:
         return value
+    if _traced(value):
+        raise TypeError(
+            f"{name} must be a bool or a str, got {value!r}.{_static_hint(value, name)}"
+        )
     raise ValueError(
         f"{name}={value!r} is not one of False (probabilities), True or 'sigmoid' "
         "(independent labels), 'softmax' (mutually exclusive classes over class_axis)."
@@ -161,6 +216,6 @@ def weights(value: object, name: str) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(weights(v, name) for v in value)
     number = real(value, name)
-    if not (number >= 0 and math.isfinite(number)):
+    if isinstance(number, float) and not (number >= 0 and _finite(number)):
         raise ValueError(f"{name} must hold finite values >= 0, got {value!r}.")
     return number

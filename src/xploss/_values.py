@@ -92,3 +92,21 @@ def check_nonnegative(name: str, x: Array, xp: Namespace) -> None:
     if _flag(negative, xp):
         x = xp.where(x == x, x, xp.zeros_like(x))
         raise ValueError(f"{name} must hold values >= 0, but holds {_extremes(negative, x, xp)}.")
+
+
+def check_one_hot_ignore_index(
+    target: Array, ignore_index: int, class_axis: int, xp: Namespace
+) -> None:
+    """A dense target read as one-hot for ``ignore_index`` holds no ``ignore_index`` itself
+    (beyond 0 and 1): such a target is a label map whose shape only looks like ``y_pred``'s."""
+    bool_target = _checks.dtype_kind(target.dtype, xp) == "bool"
+    if ignore_index in (0, 1) or bool_target or not _flag(target == ignore_index, xp):
+        return
+    raise ValueError(
+        f"ignore_index={ignore_index} with a y_true of y_pred's shape {_checks.shape_of(target)}: "
+        f"such a target is read as one-hot over class_axis={class_axis}, where the ignored "
+        "elements are those of class ignore_index (or, outside the classes, those with no class), "
+        f"but it holds the value {ignore_index} itself. Pass the label map without y_pred's "
+        "class axis (class indices), or give y_pred its class axis (a single channel is "
+        "compared with ignore_index), or pass mask=."
+    )

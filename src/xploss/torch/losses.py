@@ -3,11 +3,21 @@
 The modules follow PyTorch's conventions: ``forward(input, target)`` (prediction first),
 channels-first tensors ``(B, C, *spatial)`` (``class_axis=1``) and, by default, one score per image
 and class (the spatial axes are reduced; ``batch=True`` reduces the batch axis too). Every score is
-computed by the core; a module only chooses axes and converts MONAI-style options.
+computed by the core; a module only chooses axes and converts MONAI-style options. The
+default axes are every axis but the batch and class axes, wherever ``class_axis`` puts the
+classes (``class_axis=-1`` takes ``(B, *spatial, C)``); an input with no spatial axis, ``(B, C)``,
+is reduced over the batch (one score per class, as ``batch=True``). ``reduction="none"``
+returns the per-image, per-class values ``(B, C)`` (``(C,)`` with ``batch=True``; one per image
+for the generalized Dice): the reduced axes are dropped, where MONAI keeps them as singletons,
+``(B, C, 1, 1)``. A tensor ``weight`` is a buffer in the ``state_dict``, as in PyTorch's and
+MONAI's losses.
 
 MONAI users: ``sigmoid=True`` is ``from_logits=True``, ``softmax=True`` is
 ``from_logits="softmax"``, ``squared_pred`` is ``squared``, ``batch``, ``include_background``,
 ``to_onehot_y``, ``ignore_index``, ``soft_label`` and ``smooth_nr``/``smooth_dr`` keep their names;
+``include_background=False`` weighs class 0 by 0 (on a single channel it is ignored, with
+MONAI's warning) and takes MONAI's ``weight`` of C - 1 entries as well as C; ``ignore_index``
+masks the pixels of that class in a one-hot target, as MONAI's metrics do.
 ``weight`` is a normalised weighted mean here (MONAI multiplies and then takes a plain mean, which
 lets a weight above 1 push the loss above 1: MONAI's value is xploss's times ``mean(weight)``).
 ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` is ``JaccardLoss(smooth_nr=a / 2,
@@ -16,17 +26,15 @@ smooth_dr=b / 2)``; ``TverskyLoss`` has MONAI's arguments and values.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import torch
 
-from xploss._labels import kept
-from xploss._options import Options, field_names, option, record
+from xploss._checks import normalize_class_axis
+from xploss._options import Options, option, record
 from xploss._registry import LOSSES, Adapter, Loss
-from xploss._validators import flag, optional_integer
+from xploss._validators import flag
 from xploss.torch._module import RegisteredModule
-from xploss.torch._namespace import torch_namespace
 
 __all__ = [
     "BCEDiceLoss",
@@ -44,20 +52,17 @@ class ChannelsFirst(Options):
 
     batch: bool = option(False, flag, "reduce the batch axis too (nnU-Net's batch Dice)")
     to_onehot_y: bool = option(False, flag, "the target is a (B, 1, *spatial) label map")
-    ignore_index: int | None = option(None, optional_integer, "a label left out of every sum")
 
 
-@record
-class ChannelsFirstWeighted(ChannelsFirst):
-    include_background: bool = option(True, flag, "False weighs class 0 (background) 0")
-
-
-def reduced_axes(ndim: int, *, batch: bool, axis: Any) -> Any:
-    """The explicit ``axis``, or the spatial axes of ``(B, C, *spatial)`` (and the batch axis)."""
+def reduced_axes(ndim: int, *, batch: bool, axis: Any, class_axis: int = 1) -> Any:
+    """The explicit ``axis``, or every axis but the batch (axis 0) and the class axis, wherever
+    that is: the spatial axes of ``(B, C, *spatial)`` and of ``(B, *spatial, C)``; with
+    ``batch``, the batch axis too."""
     if axis is not None:
         return axis
-    spatial = tuple(range(2, ndim))
-    return (0, *spatial) if batch else spatial
+    classes = normalize_class_axis(class_axis, (None,) * ndim)
+    kept = {classes} if batch else {0, classes}
+    return tuple(a for a in range(ndim) if a not in kept)
 
 
 class RegisteredLoss(RegisteredModule):
@@ -73,49 +78,32 @@ class RegisteredLoss(RegisteredModule):
         super().__init_subclass__(**kwargs)
         if loss:
             cls.entry = LOSSES[loss]
-            weighted = "weight" in field_names(cls.entry.options)
-            own = ChannelsFirstWeighted if weighted else ChannelsFirst
-            cls.declare(cls.entry.options, Adapter(own=own, defaults={"class_axis": 1}))
+            cls.declare(cls.entry.options, Adapter(own=ChannelsFirst, defaults={"class_axis": 1}))
 
     def _register_tensors(self, options: Options) -> Options:
+        # A buffer in the state dict, as PyTorch's and MONAI's losses keep theirs: a checkpoint
+        # with the weight loads strictly, and ``module.to`` moves it.
         weight = getattr(options, "weight", None)
         if not isinstance(weight, torch.Tensor):
             return options
-        self.register_buffer("weight", weight.detach().clone(), persistent=False)
+        self.register_buffer("weight", weight.detach().clone())
         return options.updated({"weight": None})
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         own, options = self.torch_options, self.options
         if own.to_onehot_y:  # MONAI's label maps carry a singleton channel: (B, 1, *spatial)
             target = target.squeeze(options.class_axis)
-        mask = kept(target, own.ignore_index, torch_namespace)
-        changes: dict[str, Any] = {
-            "axis": reduced_axes(input.ndim, batch=own.batch, axis=options.axis)
-        }
-        if hasattr(own, "include_background"):
-            changes["weight"] = self._class_weight(input)
-        value: torch.Tensor = self.entry.compute(target, input, options.updated(changes), mask)
-        return value
-
-    def _class_weight(self, input: torch.Tensor) -> Any:
-        """Class weights with the background class (index 0) weighted 0 when it is excluded."""
+        # (B, C): no spatial axis to sum per image, so the sums run over the batch.
+        batch = own.batch or input.ndim == 2
+        axes = reduced_axes(
+            input.ndim, batch=batch, axis=options.axis, class_axis=options.class_axis
+        )
+        changes: dict[str, Any] = {"axis": axes}
         buffer = self._buffers.get("weight")
-        weight = buffer if buffer is not None else self.options.weight
-        if self.torch_options.include_background:
-            return weight
-        if input.shape[self.options.class_axis] == 1:
-            if not torch.compiler.is_compiling():  # warnings.warn breaks a full graph
-                warnings.warn(
-                    f"include_background=False is ignored for a single-channel input of shape "
-                    f"{tuple(input.shape)}: its only class would be left out (as MONAI does).",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            return weight
-        if isinstance(weight, torch.Tensor):
-            return torch.cat([weight[:1] * 0, weight[1:]])
-        classes = weight or (1.0,) * input.shape[self.options.class_axis]
-        return (0.0, *classes[1:])
+        if buffer is not None:
+            changes["weight"] = buffer
+        value: torch.Tensor = self.entry.compute(target, input, options.updated(changes), None)
+        return value
 
     def _shown_options(self) -> dict[str, Any]:
         shown = super()._shown_options()

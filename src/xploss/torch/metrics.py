@@ -87,7 +87,7 @@ class RegisteredMetric(Locked, RegisteredModule):
     ) -> torch.Tensor:
         """Add the batch's contribution to the state and return it: ``(3, C)`` or ``(2, C)``."""
         micro = self.torch_options.average == "micro"
-        axes = reduced_axes(input.ndim, batch=micro, axis=None)
+        axes = reduced_axes(input.ndim, batch=micro, axis=None, class_axis=self.options.class_axis)
         _, stats = statistics(target, input, self.options.updated({"axis": axes}), mask)
         stats = OverlapStats(*(s.to(STATE_DTYPE) for s in stats))
         if micro:
