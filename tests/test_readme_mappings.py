@@ -281,22 +281,44 @@ def _soft_label(channels, act):
 
 @row("`GeneralizedDiceLoss(include_background=False)`")
 def _generalized_dice_without_background(channels, act):
-    """No such option: drop the background channel after the activation, as MONAI does."""
     logits, labels = data(channels, 13, act)
-    target = dense(labels, channels)
-    theirs, _ = activation(channels, act)
+    theirs, ours = activation(channels, act)
     peer = monai.GeneralizedDiceLoss(**theirs, include_background=False)
-    ours = xt.GeneralizedDiceLoss()
-    if channels == 1:  # MONAI ignores the option on one channel
-        probabilities = torch.sigmoid(logits) if act == "sigmoid" else logits
-        first = 0
-    else:
-        activate = torch.sigmoid if act == "sigmoid" else lambda z: torch.softmax(z, 1)
-        probabilities, first = activate(logits), 1
-    theirs = peer(logits, target)
-    torch.testing.assert_close(
-        ours(probabilities[:, first:], target[:, first:]), theirs, rtol=MONAI_GDL_RTOL, atol=0
-    )
+    with warns_if(channels == 1, "include_background=False is ignored"):
+        pair = (peer, xt.GeneralizedDiceLoss(**ours, include_background=False))
+        same(*pair, logits, dense(labels, channels), rtol=MONAI_GDL_RTOL)
+
+
+@row('`reduction="none"`: `(B, C, 1, 1)`')
+def _reduction_none(channels, act):
+    logits, labels = data(channels, 17, act)
+    target = dense(labels, channels)
+    peer, ours = dice_pair(channels, act, {"reduction": "none"}, {"reduction": "none"})
+    theirs, got = peer(logits, target), ours(logits, target)
+    assert theirs.shape == (2, channels, 1, 1) and got.shape == (2, channels)
+    torch.testing.assert_close(got, theirs[:, :, 0, 0])
+
+
+@row(
+    "`(B, C)` input (no spatial axis): one Dice of everything, since `torch.sum` over no "
+    "dimension sums them all"
+)
+def _no_spatial_axis(channels, act):
+    logits, labels = data(channels, 18, act)
+    flat, target = logits[:, :, 0, 0], dense(labels, channels)[:, :, 0, 0]
+    theirs, ours = activation(channels, act)
+    got = xt.DiceLoss(**ours)(flat, target)
+    batch = xt.DiceLoss(**ours, batch=True)(flat[..., None], target[..., None])
+    torch.testing.assert_close(got, batch)  # one Dice per class over the batch
+    pooled = monai.DiceLoss(**theirs)(flat, target)
+    if channels == 1:
+        torch.testing.assert_close(got, pooled)
+    else:  # MONAI pools every entry, of every class, into one Dice
+        p = torch.sigmoid(flat) if act == "sigmoid" else torch.softmax(flat, 1)
+        smooth = 1e-5
+        one = 1 - (2 * (target * p).sum() + smooth) / (target.sum() + p.sum() + smooth)
+        torch.testing.assert_close(pooled, one)
+        assert differs(got, pooled)
 
 
 @row("`GeneralizedDiceLoss(soft_label=True)`")
