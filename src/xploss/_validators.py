@@ -148,7 +148,10 @@ def axis(value: object, name: str) -> Any:
     """Kept as the user wrote it (a list too), so that an error can quote it: only the input's
     shape tells the valid axes (``_checks.normalize_axis``). NumPy integers become ints, which a
     config can store."""
-    for entry in value if isinstance(value, (list, tuple)) else (value,):
+    entries = value if isinstance(value, (list, tuple)) else (value,)
+    if all(type(entry) is int for entry in entries):  # the common spelling, checked at once
+        return value
+    for entry in entries:
         if _traced(entry):
             raise TypeError(f"{name} must hold ints, got {value!r}.{_static_hint(entry, name)}")
     if isinstance(value, (list, tuple)):

@@ -13,9 +13,9 @@ def prepare_weight(weight: object, inputs: Inputs) -> Array | None:
     """``weight`` as an array of the accumulation dtype that broadcasts to the per-element
     result (``inputs.result_shape()``), class 0 weighed 0 where ``inputs.background`` says so;
     array weights are checked by the options record."""
-    result_shape = inputs.result_shape()
     if weight is None:
         return None if inputs.background is None else _without_background(None, inputs)
+    result_shape = inputs.result_shape()
     xp = inputs.xp
     if isinstance(weight, (float, tuple)):  # validated by the options record
         array = xp.asarray(weight, dtype=inputs.dtype, device=device_of(inputs.y_pred, xp))
