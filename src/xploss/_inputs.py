@@ -170,9 +170,9 @@ def aligned(y_pred: Array, **arrays: Array | None) -> tuple[Array | None, ...]:
     list or tuple where an array is expected is a TypeError (it has no array library, and the
     result is returned in the inputs' library)."""
     kind = type(y_pred)
-    if kind is not list and kind is not tuple:
-        if all(x is None or type(x) is kind for x in arrays.values()):
-            return tuple(arrays.values())  # one array type: nothing to align (the common call)
+    one_type = all(x is None or type(x) is kind for x in arrays.values())
+    if one_type and kind is not list and kind is not tuple:
+        return tuple(arrays.values())  # one array type: nothing to align (the common call)
     for name, x in {**arrays, "y_pred": y_pred}.items():
         if isinstance(x, (list, tuple)):
             raise TypeError(
