@@ -118,7 +118,10 @@ def generalized_dice_score(
 def dice_penalty(dice: Array, *, log: bool, xp: Namespace) -> Array:
     """``1 - dice``, or ``-log(dice)`` with Dice floored at ``LOG_DICE_FLOOR``."""
     if log:
-        return -xp.log(xp.clip(dice, min=LOG_DICE_FLOOR))
+        # where, not clip: array-api-compat's clip tests its bound with math.isnan, which
+        # torch.compile(dynamic=True) cannot trace on a float it made symbolic. NaN stays NaN.
+        floored = xp.where(dice < LOG_DICE_FLOOR, xp.full_like(dice, LOG_DICE_FLOOR), dice)
+        return -xp.log(floored)
     return 1 - dice
 
 

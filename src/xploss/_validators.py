@@ -36,14 +36,14 @@ def _is_real(value: object) -> bool:
 
 def nonnegative(value: object, name: str) -> float:
     number = real(value, name)
-    if not (number >= 0 and math.isfinite(number)):
+    if not 0 <= number < math.inf:  # comparisons only: a traced number has no isfinite
         raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
     return number
 
 
 def positive(value: object, name: str) -> float:
     number = real(value, name)
-    if not (number > 0 and math.isfinite(number)):
+    if not 0 < number < math.inf:
         raise ValueError(f"{name}={value!r} must be a finite number > 0.")
     return number
 
@@ -137,6 +137,6 @@ def weights(value: object, name: str) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(weights(v, name) for v in value)
     number = real(value, name)
-    if not (number >= 0 and math.isfinite(number)):
+    if not 0 <= number < math.inf:
         raise ValueError(f"{name} must hold finite values >= 0, got {value!r}.")
     return number
