@@ -23,7 +23,7 @@ from xploss._scores import (
     true_positive_score,
     zero_stats,
 )
-from xploss._statistics import OverlapStats, statistics
+from xploss._statistics import OverlapStats, statistics, values_all_reduce
 
 Score = Callable[[OverlapStats, Any, Namespace], Array]
 """A ratio of the statistics, ``score(stats, options, xp)``."""
@@ -38,7 +38,10 @@ def reduced_score(
     values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
     empty = lambda: score(zero_stats(stats, xp), options, xp)  # noqa: E731
-    return reduce(values, weight=weights, reduction=options.reduction, xp=xp, empty=empty)
+    synced = values_all_reduce(inputs, options)
+    return reduce(
+        values, weight=weights, reduction=options.reduction, xp=xp, empty=empty, all_reduce=synced
+    )
 
 
 @functional(DiceOptions)
