@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xploss import _checks, _values
+from xploss import _checks, _elementwise, _values
 from xploss._namespace import Array, Namespace, device_of, is_concrete
 
 DENSE, MASK, SPARSE = "dense", "mask", "sparse"
@@ -92,7 +92,7 @@ def class_indices(labels: Array, num_classes: Any, xp: Namespace) -> Array:
     # A symbolic class count is not compared (that would fix it): any bound >= C will do.
     known = num_classes if isinstance(num_classes, int) else 2**24
     if _checks.dtype_kind(labels.dtype, xp) == "real floating":
-        clipped = xp.clip(labels, min=-1.0, max=float(known))
+        clipped = _elementwise.clip(labels, xp, min=-1.0, max=float(known))
         defined = xp.where(clipped == clipped, clipped, xp.zeros_like(clipped))
         return xp.astype(defined, xp.int32)
     if xp.iinfo(labels.dtype).max < known:

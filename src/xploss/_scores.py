@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xploss._elementwise import clip
 from xploss._namespace import Array, Namespace
 from xploss._statistics import OverlapStats
 
@@ -118,10 +119,7 @@ def generalized_dice_score(
 def dice_penalty(dice: Array, *, log: bool, xp: Namespace) -> Array:
     """``1 - dice``, or ``-log(dice)`` with Dice floored at ``LOG_DICE_FLOOR``."""
     if log:
-        # where, not clip: array-api-compat's clip tests its bound with math.isnan, which
-        # torch.compile(dynamic=True) cannot trace on a float it made symbolic. NaN stays NaN.
-        floored = xp.where(dice < LOG_DICE_FLOOR, xp.full_like(dice, LOG_DICE_FLOOR), dice)
-        return -xp.log(floored)
+        return -xp.log(clip(dice, xp, min=LOG_DICE_FLOOR))
     return 1 - dice
 
 
