@@ -78,8 +78,8 @@ def bce_dice_loss(
 
     Args:
         y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, from_logits, weight, mask,
-        reduction, all_reduce: as in ``dice_coefficient`` (``all_reduce`` acts on the Dice
-        statistics).
+        reduction, all_reduce: as in ``dice_coefficient``; with ``all_reduce`` both terms are
+        those of the whole batch (the BCE's sum and count of elements are summed too).
         bce_weight, dice_weight: non-negative factors of the two terms.
         log_dice: ``-log(D)`` (default) or ``1 - D``.
 

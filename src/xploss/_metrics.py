@@ -89,7 +89,12 @@ def dice_coefficient(
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` over the per-element Dice, or
             ``"per_sample"``: the mean over every surviving axis but the first (one value per
             sample, what Keras' ``sample_weight`` expects).
-        all_reduce: a callable that sums the statistics over devices before the ratio.
+        all_reduce: a callable that sums ``OverlapStats`` over the devices, which split the
+            batch along the first axis. Where ``axis`` sums that axis, the statistics are
+            summed before the ratio; where it survives (per-image values), each statistic is
+            whole on its device, and the terms of ``"mean"`` and ``"sum"`` are summed instead,
+            so every device gets the value of the whole batch (``"none"`` and
+            ``"per_sample"`` keep the device's own values).
         validate: eagerly (never under a trace), raise a ValueError if probabilities
             (``from_logits=False``) or a dense ``y_true`` leave [0, 1]; one more pass over each.
 
