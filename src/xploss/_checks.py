@@ -2,12 +2,17 @@
 
 Nothing here reads an array's values, so every check also runs while ``jax.jit``,
 ``torch.compile`` or ``tf.function`` trace the computation. Shapes may contain ``None`` (an
-unknown dimension in a TensorFlow graph); such a dimension matches anything.
+unknown dimension in a TensorFlow graph, or a symbolic one: ``torch.export`` with a
+``torch.export.Dim``, ``torch.compile(dynamic=True)``, ``jax.export`` with a symbolic batch);
+such a dimension matches anything. A symbolic size is never turned into an int, which would fix
+it to the size of the example.
 """
 
 from __future__ import annotations
 
+import numbers
 import operator
+from typing import Any
 
 from xploss._namespace import Array, Namespace
 
@@ -15,10 +20,17 @@ Shape = tuple[int | None, ...]
 
 
 def shape_of(x: Array) -> Shape:
+    """The static shape: None for a size that is unknown or symbolic."""
     shape = tuple(x.shape)
     if all(type(d) is int for d in shape):
         return shape
-    return tuple(None if d is None else int(d) for d in shape)
+    return tuple(int(d) if isinstance(d, numbers.Integral) else None for d in shape)
+
+
+def sizes(x: Array) -> tuple[Any, ...]:
+    """The sizes to compute with (``arange``, ``reshape``): ints, symbolic sizes
+    (``torch.SymInt``, JAX symbolic dimensions), or None where a graph does not know one."""
+    return tuple(int(d) if isinstance(d, numbers.Integral) else d for d in tuple(x.shape))
 
 
 def _as_int(value: object) -> int | None:
@@ -162,11 +174,6 @@ def check_sparse_shape(true_shape: Shape, pred_shape: Shape, class_axis: int) ->
         raise ValueError(
             f"sparse y_true of shape {true_shape} does not match y_pred of shape {pred_shape} "
             f"without its class_axis={class_axis}: expected {expected}{hint}."
-        )
-    if pred_shape[class_axis] is None:
-        raise ValueError(
-            f"sparse labels need a known number of classes, but y_pred of shape {pred_shape} "
-            f"has an unknown size on class_axis={class_axis}."
         )
 
 

@@ -17,13 +17,23 @@ BCE_EPSILON = 1e-7
 _LOG_HALF = -math.log(2.0)
 
 
+def clip(x: Array, xp: Namespace, *, min: float | None = None, max: float | None = None) -> Array:
+    """``clip(x, min, max)``, NaN kept: PyTorch's ``clamp`` where the namespace has it, as
+    array-api-compat's ``clip`` tests its bounds with ``math.isnan``, which
+    ``torch.compile(dynamic=True)`` cannot trace on the floats it makes symbolic."""
+    fused = getattr(xp, "clamp", None)
+    if fused is not None:
+        return fused(x, min=min, max=max)
+    return xp.clip(x, min=min, max=max)
+
+
 def saturate(z: Array, xp: Namespace) -> Array:
     """``z`` clipped to ``±finfo.max / 4``: a no-op for any finite logit of realistic size, so that
     ``±inf`` gives the values and finite gradients of a saturated logit. The stable forms take
     ``z - |z|``, ``z - max(z)`` and ``softplus(z) - z·y``, which are ``inf - inf`` at infinity; a
     quarter of the largest float leaves room for the differences of two logits. NaN passes."""
     bound = float(xp.finfo(z.dtype).max) / 4
-    return xp.clip(z, min=-bound, max=bound)
+    return clip(z, xp, min=-bound, max=bound)
 
 
 def sigmoid(z: Array, xp: Namespace) -> Array:
@@ -79,10 +89,10 @@ def log1mexp(a: Array, xp: Namespace) -> Array:
     Mächler's split: ``expm1`` near 0, ``log1p`` further out; each branch gets an input clipped
     into its own half so that neither produces ``inf`` (or an infinite gradient).
     """
-    near = xp.clip(a, min=_LOG_HALF)
-    far = xp.clip(a, max=_LOG_HALF)
+    near = clip(a, xp, min=_LOG_HALF)
+    far = clip(a, xp, max=_LOG_HALF)
     tiny = float(xp.finfo(a.dtype).smallest_normal)
-    near_value = xp.log(xp.clip(-xp.expm1(near), min=tiny))
+    near_value = xp.log(clip(-xp.expm1(near), xp, min=tiny))
     return xp.where(a > _LOG_HALF, near_value, xp.log1p(-xp.exp(far)))
 
 
@@ -99,5 +109,5 @@ def bce_from_log_probabilities(y: Array, log_q: Array, xp: Namespace) -> Array:
 
 def bce_from_probabilities(y: Array, p: Array, xp: Namespace) -> Array:
     """Keras 3's definition: ``q = clip(p, ε, 1 - ε)`` with ``ε = 1e-7``, then the log-loss."""
-    q = xp.clip(p, min=BCE_EPSILON, max=1 - BCE_EPSILON)
+    q = clip(p, xp, min=BCE_EPSILON, max=1 - BCE_EPSILON)
     return -(y * xp.log(q) + (1 - y) * xp.log(1 - q))

@@ -140,7 +140,8 @@ def prepare(
         else:
             before = sum(a < class_index for a in axes)
             position = (class_index - before, _classes.known(num_classes))
-    dense_true = _labels.dense_target(y_true, kind, pred_shape, class_index, dtype, xp, mask)
+    sizes = _checks.sizes(y_pred)  # symbolic sizes stay symbolic (torch.export, jax.export)
+    dense_true = _labels.dense_target(y_true, kind, sizes, class_index, dtype, xp, mask)
     values = as_dtype(y_pred, dtype, xp)
     if options.validate and is_concrete(y_true, y_pred):
         if activation is None:
@@ -269,12 +270,13 @@ def _arg_max(logits: Array, class_axis: int, xp: Namespace) -> tuple[Array, Arra
     ``argmax`` (PyTorch's CPU ``argmax`` over a non-last axis is ten times slower) or a
     broadcast ``where`` (twice as slow in NumPy).
     """
-    shape = _checks.shape_of(logits)
+    shape = _checks.sizes(logits)
     num_classes = shape[class_axis]
     if num_classes is None:
         raise ValueError(
             f"from_logits='softmax' with a threshold takes the arg-max over class_axis="
-            f"{class_axis}, which needs a known number of classes; y_pred has shape {shape}."
+            f"{class_axis}, which needs a known number of classes; y_pred has shape "
+            f"{_checks.shape_of(logits)}."
         )
     classes = xp.arange(num_classes, dtype=logits.dtype, device=device_of(logits, xp))
     classes = xp.reshape(classes, (num_classes,) + (1,) * (len(shape) - class_axis - 1))

@@ -17,7 +17,9 @@ The value rules of class indices (integral, in ``[0, C)`` unless masked out) are
 
 from __future__ import annotations
 
-from xploss import _checks, _values
+from typing import Any
+
+from xploss import _checks, _elementwise, _values
 from xploss._namespace import Array, Namespace, device_of, is_concrete
 
 DENSE, MASK, SPARSE = "dense", "mask", "sparse"
@@ -79,8 +81,12 @@ def dense_target(
     assert class_axis is not None
     if kind == MASK:
         return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis)
-    num_classes = pred_shape[class_axis]
-    assert num_classes is not None
+    num_classes = pred_shape[class_axis]  # an int, or a symbolic size while tracing
+    if num_classes is None:
+        raise ValueError(
+            f"sparse labels need a known number of classes, but y_pred of shape {pred_shape} "
+            f"has an unknown size on class_axis={class_axis}."
+        )
     if is_concrete(y_true, mask):
         _values.check_class_indices(y_true, num_classes, class_axis, mask, xp)
     return one_hot(class_indices(y_true, num_classes, xp), pred_shape, class_axis, dtype, xp)
@@ -96,18 +102,20 @@ def nan_probe(
     return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis)
 
 
-def class_indices(labels: Array, num_classes: int, xp: Namespace) -> Array:
+def class_indices(labels: Array, num_classes: Any, xp: Namespace) -> Array:
     """Class indices in an integer dtype that holds ``0 .. num_classes`` exactly.
 
     Floats (integral values, checked eagerly) become int32, NaN and values beyond ``[-1, C]``
     clipped first so that the cast is defined; uint8/int8/int16 labels become int32 when the
     number of classes does not fit their range (``arange`` and comparisons would wrap).
     """
+    # A symbolic class count is not compared (that would fix it): any bound >= C will do.
+    known = num_classes if isinstance(num_classes, int) else 2**24
     if _checks.dtype_kind(labels.dtype, xp) == "real floating":
-        clipped = xp.clip(labels, min=-1.0, max=float(num_classes))
+        clipped = _elementwise.clip(labels, xp, min=-1.0, max=float(known))
         defined = xp.where(clipped == clipped, clipped, xp.zeros_like(clipped))
         return xp.astype(defined, xp.int32)
-    if xp.iinfo(labels.dtype).max < num_classes:
+    if xp.iinfo(labels.dtype).max < known:
         return xp.astype(labels, xp.int32)
     return labels
 
@@ -119,7 +127,6 @@ def one_hot(
     comparison. Indices outside ``[0, num_classes)`` (an ``ignore_index`` such as 255) encode
     to all zeros; remove them from the sums with ``mask``."""
     num_classes = pred_shape[class_axis]
-    assert num_classes is not None
     trailing = len(pred_shape) - class_axis - 1
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels, xp))
     classes = xp.reshape(classes, (num_classes,) + (1,) * trailing)

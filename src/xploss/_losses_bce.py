@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from xploss import _elementwise
-from xploss._inputs import Inputs, prepare, with_nan
+from xploss._inputs import Inputs, prepare
 from xploss._namespace import Array
 from xploss._options import BCEDiceOptions, BCEOptions
-from xploss._reductions import reduce, reduced_dice_penalty
+from xploss._reductions import elementwise_mean, reduce, reduced_dice_penalty
 from xploss._registry import functional
-from xploss._scores import dice_score, safe_divide, zero_stats
-from xploss._statistics import statistics
+from xploss._scores import dice_score, zero_stats
+from xploss._statistics import AllReduce, statistics, sums_all_reduce, values_all_reduce
 from xploss._weights import prepare_weight
 
 
-def mean_bce(inputs: Inputs) -> Array:
-    """The elementwise BCE averaged over the reduced axes (over the unmasked elements)."""
+def mean_bce(inputs: Inputs, all_reduce: AllReduce | None = None) -> Array:
+    """The elementwise BCE averaged over the reduced axes (over the unmasked elements), and over
+    every device's elements with ``all_reduce`` (see ``elementwise_mean``)."""
     xp, y = inputs.xp, inputs.y_true
-    if inputs.empty:  # no element to average: 0, as where a mask removes every element
+    if inputs.empty and all_reduce is None:  # no element to average: 0, as where a mask removes all
         return xp.sum(xp.zeros_like(inputs.y_pred), axis=inputs.axes)
     if inputs.activation == "sigmoid":
         elementwise = _elementwise.bce_from_logits(y, inputs.logits, xp)
@@ -26,13 +27,7 @@ def mean_bce(inputs: Inputs) -> Array:
         elementwise = _elementwise.bce_from_log_probabilities(y, log_q, xp)
     else:
         elementwise = _elementwise.bce_from_probabilities(y, inputs.y_pred, xp)
-    if inputs.mask is None:
-        mean = xp.mean(elementwise, axis=inputs.axes)
-    else:
-        total = xp.sum(inputs.mask * elementwise, axis=inputs.axes)
-        count = xp.sum(inputs.mask * xp.ones_like(elementwise), axis=inputs.axes)
-        mean = safe_divide(total, count, 0.0, xp)
-    return with_nan(inputs, mean)[0] if inputs.nan_probes else mean
+    return elementwise_mean(elementwise, inputs, all_reduce)
 
 
 @functional(BCEOptions, loss="BinaryCrossEntropyLoss")
@@ -84,8 +79,8 @@ def bce_dice_loss(
 
     Args:
         y_true, y_pred, axis, class_axis, smooth_nr, smooth_dr, from_logits, weight, mask,
-        reduction, all_reduce: as in ``dice_coefficient`` (``all_reduce`` acts on the Dice
-        statistics).
+        reduction, all_reduce: as in ``dice_coefficient``; with ``all_reduce`` both terms are
+        those of the whole batch (the BCE's sum and count of elements are summed too).
         bce_weight, dice_weight: non-negative factors of the two terms.
         log_dice: ``-log(D)`` (default) or ``1 - D``.
 
@@ -100,12 +95,16 @@ def bce_dice_loss(
         0.83933
     """
     inputs, stats = statistics(y_true, y_pred, options, mask)
-    xp = inputs.xp
+    xp, reduction = inputs.xp, options.reduction
     dice = dice_score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
-    bce = reduce(mean_bce(inputs), weight=weights, reduction=options.reduction, xp=xp)
+    # Every term is global under all_reduce: the sums of both span the devices, or neither's.
+    synced = values_all_reduce(inputs, options)
+    elements = mean_bce(inputs, sums_all_reduce(inputs, options))
+    bce = reduce(elements, weight=weights, reduction=reduction, xp=xp, all_reduce=synced)
     empty = lambda: dice_score(zero_stats(stats, xp), options, xp)  # noqa: E731
     penalty = reduced_dice_penalty(
-        dice, weight=weights, reduction=options.reduction, log=options.log_dice, xp=xp, empty=empty
-    )
+        dice, weight=weights, reduction=reduction, log=options.log_dice, xp=xp, empty=empty,
+        all_reduce=synced,
+    )  # fmt: skip
     return options.bce_weight * bce + options.dice_weight * penalty

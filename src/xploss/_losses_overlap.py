@@ -22,7 +22,7 @@ from xploss._scores import (
     tversky_score,
     zero_stats,
 )
-from xploss._statistics import OverlapStats, statistics
+from xploss._statistics import OverlapStats, statistics, values_all_reduce
 from xploss._weights import prepare_weight
 
 
@@ -42,6 +42,7 @@ def overlap_loss(
     values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
     reduction = options.reduction
+    synced = values_all_reduce(inputs, options)
 
     def empty() -> Array:  # the score of no element
         return score(zero_stats(stats, xp), options, xp)
@@ -49,11 +50,15 @@ def overlap_loss(
     if focal:
         penalty = focal_penalty(values, gamma=options.gamma, xp=xp)
         focal_empty = lambda: focal_penalty(empty(), gamma=options.gamma, xp=xp)  # noqa: E731
-        return reduce(penalty, weight=weights, reduction=reduction, xp=xp, empty=focal_empty)
+        return reduce(
+            penalty, weight=weights, reduction=reduction, xp=xp, empty=focal_empty,
+            all_reduce=synced,
+        )  # fmt: skip
     log = getattr(options, "log", False)
     return reduced_dice_penalty(
-        values, weight=weights, reduction=reduction, log=log, xp=xp, empty=empty
-    )
+        values, weight=weights, reduction=reduction, log=log, xp=xp, empty=empty,
+        all_reduce=synced,
+    )  # fmt: skip
 
 
 @functional(DiceLossOptions, loss="DiceLoss")
@@ -269,4 +274,7 @@ def generalized_dice_loss(
         zero = xp.reshape(zero_stats(stats, xp).tp, (1,))
         return 1 - generalized_dice_score(OverlapStats(zero, zero, zero), options, 0, xp)
 
-    return reduce(1 - score, weight=None, reduction=options.reduction, xp=xp, empty=empty)
+    synced = values_all_reduce(inputs, options)
+    return reduce(
+        1 - score, weight=None, reduction=options.reduction, xp=xp, empty=empty, all_reduce=synced
+    )

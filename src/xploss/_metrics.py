@@ -22,7 +22,7 @@ from xploss._scores import (
     true_positive_score,
     zero_stats,
 )
-from xploss._statistics import OverlapStats, statistics
+from xploss._statistics import OverlapStats, statistics, values_all_reduce
 from xploss._weights import prepare_weight
 
 Score = Callable[[OverlapStats, Any, Namespace], Array]
@@ -38,7 +38,10 @@ def reduced_score(
     values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
     empty = lambda: score(zero_stats(stats, xp), options, xp)  # noqa: E731
-    return reduce(values, weight=weights, reduction=options.reduction, xp=xp, empty=empty)
+    synced = values_all_reduce(inputs, options)
+    return reduce(
+        values, weight=weights, reduction=options.reduction, xp=xp, empty=empty, all_reduce=synced
+    )
 
 
 @functional(DiceOptions)
@@ -95,7 +98,12 @@ def dice_coefficient(
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` over the per-element Dice, or
             ``"per_sample"``: the mean over every surviving axis but the first (one value per
             sample, what Keras' ``sample_weight`` expects).
-        all_reduce: a callable that sums the statistics over devices before the ratio.
+        all_reduce: a callable that sums ``OverlapStats`` over the devices, which split the
+            batch along the first axis. Where ``axis`` sums that axis, the statistics are
+            summed before the ratio; where it survives (per-image values), each statistic is
+            whole on its device, and the terms of ``"mean"`` and ``"sum"`` are summed instead,
+            so every device gets the value of the whole batch (``"none"`` and
+            ``"per_sample"`` keep the device's own values).
         validate: eagerly (never under a trace), raise a ValueError if probabilities
             (``from_logits=False``) or a dense ``y_true`` leave [0, 1]; one more pass over each.
 

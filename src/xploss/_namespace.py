@@ -52,7 +52,21 @@ def array_namespace(**arrays: Array | None) -> Namespace:
     return xp
 
 
+def _torch_namespace(present: dict[str, Array]) -> Namespace | None:
+    """array-api-compat's PyTorch namespace when every array is a tensor, found by type: its
+    ``array_namespace`` goes through ``lru_cache`` helpers, on which ``torch.compile`` warns."""
+    torch = sys.modules.get("torch")
+    if torch is None or not all(isinstance(a, torch.Tensor) for a in present.values()):
+        return None
+    import array_api_compat.torch as compat_torch
+
+    return compat_torch
+
+
 def _detect(present: dict[str, Array]) -> Namespace:
+    torch_xp = _torch_namespace(present)
+    if torch_xp is not None:
+        return torch_xp
     tensorflow = {name: _is_tensorflow(a) for name, a in present.items()}
     if any(tensorflow.values()):
         if all(tensorflow.values()):
@@ -76,8 +90,20 @@ def _mixed_error(arrays: dict[str, Array]) -> TypeError:
 
 
 def device_of(x: Array, xp: Namespace) -> Any:
-    """The device to create new arrays on, next to ``x``."""
-    if getattr(xp, "is_tensorflow_namespace", False):
+    """The device to create new arrays on, next to ``x``; None for the library's default.
+
+    PyTorch: ``x.device`` (array-api-compat's ``device()`` calls ``lru_cache`` helpers, which
+    ``torch.compile`` warns about). JAX and TensorFlow: None, so that a new array is
+    uncommitted and follows ``x``: the device of a JAX array sharded with ``NamedSharding`` is
+    the sharding, on which a small ``arange`` cannot be laid out.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.device
+    jax = sys.modules.get("jax")
+    if getattr(xp, "is_tensorflow_namespace", False) or (
+        jax is not None and isinstance(x, jax.Array)
+    ):
         return None
     return array_api_compat.device(x)
 

@@ -81,7 +81,9 @@ class Weighted(Options):
 @record
 class Synced(Options):
     all_reduce: Callable[[Any], Any] | None = option(
-        None, callable_or_none, "sums the statistics over devices before the ratio"
+        None,
+        callable_or_none,
+        "sums over the devices: the statistics, or the per-image values' mean",
     )
 
 

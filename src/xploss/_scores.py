@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xploss._elementwise import clip
 from xploss._namespace import Array, Namespace
 from xploss._statistics import OverlapStats
 
@@ -123,7 +124,7 @@ def generalized_dice_score(
 def dice_penalty(dice: Array, *, log: bool, xp: Namespace) -> Array:
     """``1 - dice``, or ``-log(dice)`` with Dice floored at ``LOG_DICE_FLOOR``."""
     if log:
-        return -xp.log(xp.clip(dice, min=LOG_DICE_FLOOR))
+        return -xp.log(clip(dice, xp, min=LOG_DICE_FLOOR))
     return 1 - dice
 
 

@@ -6,6 +6,7 @@ processes combine by adding statistics, never by averaging scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from xploss._inputs import Inputs, prepare, with_nan
@@ -104,8 +105,35 @@ def statistics(
     )
     if inputs.nan_probes:
         stats = OverlapStats(*with_nan(inputs, *stats))
-    reducer = getattr(options, "all_reduce", None)
+    reducer = sums_all_reduce(inputs, options)
     return inputs, stats if reducer is None else OverlapStats(*reducer(stats))
+
+
+AllReduce = Callable[[OverlapStats], OverlapStats]
+
+
+def spans_devices(inputs: Inputs) -> bool:
+    """Whether the sums run over the first axis, the one that data parallelism splits between
+    devices (or there is no axis at all).
+
+    Then each device holds a part of every sum, and ``all_reduce`` adds them up before any
+    ratio. Otherwise every statistic (per image) is whole on its device, and what spans the
+    devices is the reduction of the per-element values (``values_all_reduce``).
+    """
+    return inputs.y_pred.ndim == 0 or 0 in inputs.axes
+
+
+def sums_all_reduce(inputs: Inputs, options: Any) -> AllReduce | None:
+    """``options.all_reduce`` where the sums over ``axis`` span the devices, else None."""
+    reducer: AllReduce | None = getattr(options, "all_reduce", None)
+    return reducer if reducer is not None and spans_devices(inputs) else None
+
+
+def values_all_reduce(inputs: Inputs, options: Any) -> AllReduce | None:
+    """``options.all_reduce`` where the batch axis survives ``axis`` (per-image values, whose
+    ``"mean"`` and ``"sum"`` span the devices), else None."""
+    reducer: AllReduce | None = getattr(options, "all_reduce", None)
+    return reducer if reducer is not None and not spans_devices(inputs) else None
 
 
 @functional(StatsOptions)

@@ -1,5 +1,6 @@
 """Two torch processes over gloo whose metrics saw different things: rank 1 saw nothing, or only
-an empty batch, or another number of classes than rank 0.
+an empty batch, or another number of classes than rank 0. Every metric kind (the four metrics,
+micro and macro, per class and averaged) returns the value of rank 0's data on both ranks.
 
 Run as ``python -m tests.distributed.torch_metric_ranks OUT_DIR``: each rank writes what its
 ``compute()`` returned (or the error it raised) to ``OUT_DIR/rank{r}.json``. Every collective has
@@ -29,21 +30,26 @@ def data(classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def metrics() -> dict[str, torch.nn.Module]:
-    return {
-        "dice": xt.DiceCoefficient(from_logits="softmax", reduction="none"),
-        "macro": xt.DiceCoefficient(from_logits="softmax", average="macro", reduction="none"),
-        "tpr": xt.TruePositiveRate(from_logits="softmax"),
-    }
+    """Every metric kind, micro and macro, per class and averaged."""
+    found = {}
+    for name in ("DiceCoefficient", "JaccardIndex", "TruePositiveRate", "Precision"):
+        for average in ("micro", "macro"):
+            for reduction in ("none", "mean"):
+                metric = getattr(xt, name)(
+                    from_logits="softmax", average=average, reduction=reduction
+                )
+                found[f"{name}/{average}/{reduction}"] = metric
+    return found
 
 
 def values(rank: int) -> dict[str, object]:
     result: dict[str, object] = {}
-    # Rank 0 sees the data, rank 1 nothing, or (macro) a batch of no image.
+    # Rank 0 sees the data; rank 1 nothing, or (every other metric) a batch of no image.
     found = metrics()
-    for name, metric in found.items():
+    for index, (name, metric) in enumerate(found.items()):
         if rank == 0:
             metric.update(*data())
-        elif name == "macro":
+        elif index % 2:
             logits, labels = data()
             metric.update(logits[:0], labels[:0])
         result[name] = metric.compute().tolist()
@@ -74,6 +80,9 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # gloo's threads can abort the interpreter's finalization
 
 
 def single() -> dict[str, list[float] | float]:

@@ -3,6 +3,7 @@ the sum of a metric's state."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -15,19 +16,24 @@ __all__ = ["all_reduce"]
 
 
 class _AllReduce(torch.autograd.Function):
-    """A sum over the default process group whose gradient is the sum of the gradients."""
+    """A sum over the default process group whose gradient is the sum of the gradients.
+
+    ``anchor`` is a scalar that requires a gradient, so that every rank records the node and
+    makes the backward collective: a rank whose statistics do not depend on its inputs (an empty
+    shard) would otherwise skip it, and leave the others waiting.
+    """
 
     @staticmethod
-    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: Any, tensor: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
         total = tensor.clone()
         dist.all_reduce(total, op=dist.ReduceOp.SUM)
         return total
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
-        total = grad.clone()
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        total = grad.contiguous().clone()
         dist.all_reduce(total, op=dist.ReduceOp.SUM)
-        return total
+        return total, None
 
 
 def is_distributed() -> bool:
@@ -39,6 +45,9 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
 
     Pass it as ``all_reduce=xploss.torch.all_reduce`` to make a Dice over the global batch exact
     under DistributedDataParallel. Without an initialised process group it returns ``stats``.
+    The fields travel in one collective forward and one backward, which every rank makes
+    whatever its shard holds (no image too): with gradients enabled the result requires a
+    gradient on every rank, so that each rank's ``backward()`` joins the others'.
 
     Example:
         >>> import torch
@@ -51,7 +60,15 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
     """
     if not is_distributed():
         return stats
-    return OverlapStats(*(_AllReduce.apply(s) for s in stats))  # type: ignore[no-untyped-call]
+    dtype = functools.reduce(torch.promote_types, (s.dtype for s in stats))
+    packed = torch.cat([s.reshape(-1).to(dtype) for s in stats])
+    anchor = torch.zeros((), device=packed.device, requires_grad=torch.is_grad_enabled())
+    total = _AllReduce.apply(packed, anchor)  # type: ignore[no-untyped-call]
+    sizes = [s.numel() for s in stats]
+    parts = torch.split(total, sizes)
+    return OverlapStats(
+        *(p.reshape(s.shape).to(s.dtype) for p, s in zip(parts, stats, strict=True))
+    )
 
 
 def summed_over_ranks(state: torch.Tensor) -> torch.Tensor:
