@@ -80,21 +80,16 @@ def _static_hint(value: object, name: str) -> str:
     )
 
 
-def _finite(number: Any) -> bool:
-    """Whether a number is finite; True for a traced value, which cannot be read."""
-    return not isinstance(number, float) or math.isfinite(number)
-
-
 def nonnegative(value: object, name: str) -> Any:
     number = real(value, name)
-    if isinstance(number, float) and not (number >= 0 and _finite(number)):
+    if isinstance(number, float) and not 0 <= number < math.inf:  # no isfinite: Dynamo traces it
         raise ValueError(f"{name}={value!r} must be a finite number >= 0.")
     return number
 
 
 def positive(value: object, name: str) -> Any:
     number = real(value, name)
-    if isinstance(number, float) and not (number > 0 and _finite(number)):
+    if isinstance(number, float) and not 0 < number < math.inf:
         raise ValueError(f"{name}={value!r} must be a finite number > 0.")
     return number
 
@@ -219,6 +214,6 @@ def weights(value: object, name: str) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(weights(v, name) for v in value)
     number = real(value, name)
-    if isinstance(number, float) and not (number >= 0 and _finite(number)):
+    if isinstance(number, float) and not 0 <= number < math.inf:  # no isfinite: Dynamo traces it
         raise ValueError(f"{name} must hold finite values >= 0, got {value!r}.")
     return number
