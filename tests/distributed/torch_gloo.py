@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import sys
 
 import numpy as np
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 import xploss.torch as xt
+from tests.distributed.gloo import spawn
 
 SHARDS = (slice(0, 3), slice(3, 8))
 
@@ -54,33 +52,15 @@ def step(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, all_r
     }
 
 
-def worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
-        images, labels = data()
-        net = torch.nn.parallel.DistributedDataParallel(model())
-        result = step(net, images[SHARDS[rank]], labels[SHARDS[rank]], xt.all_reduce)
-        np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
-        # DDP's reducer keeps gloo work alive; releasing it first lets the process group close.
-        del net
-        gc.collect()
-        dist.barrier()  # neither rank tears gloo down while the other is still in a collective
-    finally:
-        dist.destroy_process_group()
-    # Gloo's worker threads can abort the interpreter's finalization ("terminate called
-    # without an active exception"); the results are written, so leave without it.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def rank_step(rank: int, out: str) -> None:
+    images, labels = data()
+    net = torch.nn.parallel.DistributedDataParallel(model())
+    result = step(net, images[SHARDS[rank]], labels[SHARDS[rank]], xt.all_reduce)
+    np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
+    # DDP's reducer keeps gloo work alive; releasing it first lets the process group close.
+    del net
+    gc.collect()
 
 
 if __name__ == "__main__":
-    out_dir = sys.argv[1]
-    mp.start_processes(worker, args=(2, free_port(), out_dir), nprocs=2, start_method="spawn")
+    spawn(rank_step, sys.argv[1])

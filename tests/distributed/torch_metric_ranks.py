@@ -9,18 +9,15 @@ a 60-second timeout, so a rank left waiting fails instead of hanging.
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import sys
 import warnings
 
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 import xploss.torch as xt
-from tests.distributed.torch_gloo import free_port
+from tests.distributed.gloo import spawn
 
 
 def data(classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,20 +66,9 @@ def values(rank: int) -> dict[str, object]:
     return result
 
 
-def worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    timeout = datetime.timedelta(seconds=60)
-    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=timeout)
-    try:
-        result = values(rank)
-        with open(os.path.join(out, f"rank{rank}.json"), "w") as file:
-            json.dump(result, file)
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # gloo's threads can abort the interpreter's finalization
+def rank_values(rank: int, out: str) -> None:
+    with open(os.path.join(out, f"rank{rank}.json"), "w") as file:
+        json.dump(values(rank), file)
 
 
 def single() -> dict[str, list[float] | float]:
@@ -94,4 +80,4 @@ def single() -> dict[str, list[float] | float]:
 
 
 if __name__ == "__main__":
-    mp.start_processes(worker, args=(2, free_port(), sys.argv[1]), nprocs=2, start_method="spawn")
+    spawn(rank_values, sys.argv[1])

@@ -11,18 +11,15 @@ the ranks' gradients, which DDP's averaging divides by the world size). Every co
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 
 import numpy as np
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 import xploss
 import xploss.torch as xt
-from tests.distributed.torch_gloo import free_port
+from tests.distributed.gloo import spawn
 
 SPLITS = {"equal": 4, "unequal": 3, "empty": 0}  # rank 0's images; rank 1 has the rest of 8
 SOFTMAX = {"from_logits": "softmax", "smooth_nr": 1e-3, "smooth_dr": 1e-3}
@@ -63,25 +60,15 @@ def losses(logits: torch.Tensor, labels: torch.Tensor, all_reduce) -> dict[str, 
     return result
 
 
-def worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    timeout = datetime.timedelta(seconds=60)
-    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=timeout)
-    try:
-        logits, labels = data()
-        result = {}
-        for split, first in SPLITS.items():
-            part = slice(0, first) if rank == 0 else slice(first, None)
-            found = losses(logits[part], labels[part], xt.all_reduce)
-            result.update({f"{split}/{key}": value for key, value in found.items()})
-        np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # gloo's threads can abort the interpreter's finalization
+def rank_losses(rank: int, out: str) -> None:
+    logits, labels = data()
+    result = {}
+    for split, first in SPLITS.items():
+        part = slice(0, first) if rank == 0 else slice(first, None)
+        found = losses(logits[part], labels[part], xt.all_reduce)
+        result.update({f"{split}/{key}": value for key, value in found.items()})
+    np.savez(os.path.join(out, f"rank{rank}.npz"), **result)
 
 
 if __name__ == "__main__":
-    mp.start_processes(worker, args=(2, free_port(), sys.argv[1]), nprocs=2, start_method="spawn")
+    spawn(rank_losses, sys.argv[1])
