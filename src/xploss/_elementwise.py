@@ -96,18 +96,43 @@ def log1mexp(a: Array, xp: Namespace) -> Array:
     return xp.where(a > _LOG_HALF, near_value, xp.log1p(-xp.exp(far)))
 
 
-def bce_from_logits(y: Array, z: Array, xp: Namespace) -> Array:
-    """``max(z, 0) - z·y + log1p(exp(-|z|))``, the sigmoid cross-entropy, finite at ``z = ±inf``."""
+def bce_from_logits(y: Array, z: Array, xp: Namespace, pos_weight: Array | None = None) -> Array:
+    """``max(z, 0) - z·y + log1p(exp(-|z|))``, the sigmoid cross-entropy, finite at ``z = ±inf``;
+    with ``pos_weight`` PyTorch's ``(1 - y)·z + (1 + (w - 1)·y)·softplus(-z)``."""
     z = saturate(z, xp)
-    return softplus(z, xp) - z * y
+    if pos_weight is None:
+        return softplus(z, xp) - z * y
+    scale = 1 + (pos_weight - 1) * y
+    return (1 - y) * z + scale * (softplus(z, xp) - z)
 
 
-def bce_from_log_probabilities(y: Array, log_q: Array, xp: Namespace) -> Array:
-    """``-(y log q + (1 - y) log(1 - q))`` given ``log q`` (from a log-softmax)."""
-    return -(y * log_q + (1 - y) * log1mexp(log_q, xp))
+def bce_from_log_probabilities(
+    y: Array, log_q: Array, xp: Namespace, pos_weight: Array | None = None
+) -> Array:
+    """``-(w·y log q + (1 - y) log(1 - q))`` given ``log q`` (from a log-softmax)."""
+    positive = y * log_q if pos_weight is None else pos_weight * y * log_q
+    return -(positive + (1 - y) * log1mexp(log_q, xp))
 
 
-def bce_from_probabilities(y: Array, p: Array, xp: Namespace) -> Array:
-    """Keras 3's definition: ``q = clip(p, ε, 1 - ε)`` with ``ε = 1e-7``, then the log-loss."""
+def bce_from_probabilities(
+    y: Array, p: Array, xp: Namespace, pos_weight: Array | None = None
+) -> Array:
+    """Keras 3's definition: ``q = clip(p, ε, 1 - ε)`` with ``ε = 1e-7``, then the log-loss
+    ``-(w·y log q + (1 - y) log(1 - q))``."""
     q = clip(p, xp, min=BCE_EPSILON, max=1 - BCE_EPSILON)
-    return -(y * xp.log(q) + (1 - y) * xp.log(1 - q))
+    positive = y * xp.log(q) if pos_weight is None else pos_weight * y * xp.log(q)
+    return -(positive + (1 - y) * xp.log(1 - q))
+
+
+def categorical_log_probabilities(
+    logits: Array | None, p: Array, axis: int, xp: Namespace
+) -> Array:
+    """``log q`` over the exclusive classes on ``axis``: the log-softmax of the logits
+    (``z - max z - log Σ exp(z - max z)``, as PyTorch's), or of probabilities Keras' rule:
+    ``q = clip(p / Σ p, ε, 1 - ε)`` with ``ε = 1e-7``."""
+    if logits is not None:
+        shifted = logits - xp.max(logits, axis=axis, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    total = xp.sum(p, axis=axis, keepdims=True)
+    q = p / xp.where(total == 0, xp.ones_like(total), total)
+    return xp.log(clip(q, xp, min=BCE_EPSILON, max=1 - BCE_EPSILON))

@@ -38,6 +38,10 @@ class Inputs:
     class_axis: int | None
     """Non-negative class axis when one was needed (sparse labels, softmax, generalized Dice,
     ``include_background``, ``ignore_index``)."""
+    element_mask: Array | None = None
+    """``mask`` before ``include_background=False`` folded class 0 out of it: the elements a
+    cross-entropy of exclusive classes counts (MONAI's ``DiceCELoss`` leaves the background out
+    of the Dice only)."""
     background: tuple[int, int] | None = None
     """``(position in the result, C)`` of the class axis whose class 0 ``prepare_weight``
     weighs 0 (``include_background=False`` where the class axis survives the sums)."""
@@ -83,12 +87,17 @@ def prepare(
     *,
     threshold: float | None = None,
     keep_class_axis: bool = False,
+    exclusive: bool = False,
+    probabilities: bool = True,
 ) -> Inputs:
     """Check and convert the inputs of every loss and metric.
 
     ``options`` holds the validated ``axis``, ``class_axis``, ``from_logits`` and ``validate``
     (an ``_options.Axes`` record). ``keep_class_axis`` (generalized Dice) makes ``axis=None``
-    mean every axis but the class axis and rejects a class axis inside ``axis``.
+    mean every axis but the class axis and rejects a class axis inside ``axis``. ``exclusive``
+    (a categorical cross-entropy) needs the class axis whatever the target. Without
+    ``probabilities`` (a loss that reads the logits alone) logits are not activated:
+    ``y_pred`` holds them too.
     """
     y_true, mask = aligned(y_pred, y_true=y_true, mask=mask)
     xp = array_namespace(y_true=y_true, y_pred=y_pred, mask=mask)
@@ -106,6 +115,7 @@ def prepare(
         kind != _labels.DENSE
         or activation == "softmax"
         or keep_class_axis
+        or exclusive
         or background
         or (ignore_index is not None)
     ):
@@ -130,6 +140,7 @@ def prepare(
     if ignored is not None:
         ignored = _labels.expand_mask(ignored, kind, true_shape, class_index, xp)
         mask = _classes.product(mask, ignored, dtype, xp)
+    element_mask = mask
     position = None
     if background:
         assert class_index is not None
@@ -148,15 +159,20 @@ def prepare(
             _values.check_unit_interval("y_pred", values, xp, hint=_LOGITS_HINT)
         if kind != _labels.SPARSE:
             _values.check_unit_interval("y_true", dense_true, xp)
-    logits, probabilities, probe = activate(values, activation, class_index, threshold, xp)
+    if probabilities or activation is None:
+        logits, soft, probe = activate(values, activation, class_index, threshold, xp)
+    else:
+        logits, probe = _elementwise.saturate(values, xp), None
+        soft = logits
     label_probe = _labels.nan_probe(y_true, kind, class_index, dtype, xp)
     return Inputs(
         xp=xp,
         y_true=dense_true,
-        y_pred=probabilities,
+        y_pred=soft,
         logits=logits,
         activation=activation,
         mask=None if mask is None else as_dtype(mask, dtype, xp),
+        element_mask=None if element_mask is None else as_dtype(element_mask, dtype, xp),
         axes=axes,
         class_axis=class_index,
         background=position,
@@ -194,11 +210,14 @@ def aligned(y_pred: Array, **arrays: Array | None) -> tuple[Array | None, ...]:
     )
 
 
-def with_nan(inputs: Inputs, *values: Array) -> tuple[Array, ...]:
-    """``values`` (reduced over ``inputs.axes``), NaN where a probe's sum is."""
+def with_nan(
+    inputs: Inputs, *values: Array, axes: tuple[int, ...] | None = None
+) -> tuple[Array, ...]:
+    """``values`` (reduced over ``axes``, by default ``inputs.axes``), NaN where a probe's sum
+    is."""
     xp = inputs.xp
     for probe in inputs.nan_probes:
-        total = xp.sum(probe, axis=inputs.axes)
+        total = xp.sum(probe, axis=inputs.axes if axes is None else axes)
         values = tuple(xp.where(total == total, v, total) for v in values)
     return values
 

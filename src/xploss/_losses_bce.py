@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from xploss import _elementwise
+from typing import Any
+
+from xploss._entropy_terms import binary_cross_entropy_terms
 from xploss._inputs import Inputs, prepare
 from xploss._namespace import Array
 from xploss._options import BCEDiceOptions, BCEOptions
@@ -13,21 +15,13 @@ from xploss._statistics import AllReduce, statistics, sums_all_reduce, values_al
 from xploss._weights import prepare_weight
 
 
-def mean_bce(inputs: Inputs, all_reduce: AllReduce | None = None) -> Array:
+def mean_bce(inputs: Inputs, options: Any, all_reduce: AllReduce | None = None) -> Array:
     """The elementwise BCE averaged over the reduced axes (over the unmasked elements), and over
     every device's elements with ``all_reduce`` (see ``elementwise_mean``)."""
-    xp, y = inputs.xp, inputs.y_true
+    xp = inputs.xp
     if inputs.empty and all_reduce is None:  # no element to average: 0, as where a mask removes all
         return xp.sum(xp.zeros_like(inputs.y_pred), axis=inputs.axes)
-    if inputs.activation == "sigmoid":
-        elementwise = _elementwise.bce_from_logits(y, inputs.logits, xp)
-    elif inputs.activation == "softmax":
-        assert inputs.class_axis is not None
-        log_q = _elementwise.log_softmax(inputs.logits, inputs.class_axis, xp)
-        elementwise = _elementwise.bce_from_log_probabilities(y, log_q, xp)
-    else:
-        elementwise = _elementwise.bce_from_probabilities(y, inputs.y_pred, xp)
-    return elementwise_mean(elementwise, inputs, all_reduce)
+    return elementwise_mean(binary_cross_entropy_terms(inputs, options), inputs, all_reduce)
 
 
 @functional(BCEOptions, loss="BinaryCrossEntropyLoss")
@@ -46,9 +40,17 @@ def binary_cross_entropy(
     ``axis`` counts the unmasked elements only (0 where there are none); ``weight`` and
     ``reduction`` then act on the result.
 
+    ``pos_weight`` multiplies the positive term, ``-(w·y log q + (1-y) log(1-q))``, as
+    PyTorch's ``BCEWithLogitsLoss(pos_weight=w)``; one number per class is placed on
+    ``class_axis`` (PyTorch broadcasts it against the last axis). ``label_smoothing=ε`` takes
+    the target ``y·(1 - ε) + ε/2``, as Keras. ``mask`` may be a weight map (U-Net's border
+    weights): the mean is then ``Σ m·ℓ / Σ m``.
+
     Args:
-        y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction: as in
-            ``dice_coefficient``.
+        y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction,
+            include_background, ignore_index, validate: as in ``dice_coefficient``.
+        pos_weight: the factor of the positive term: a number, or one per class.
+        label_smoothing: ε in [0, 1].
 
     Returns:
         The BCE, float32 (float64 for float64 predictions), in the caller's array library.
@@ -62,7 +64,9 @@ def binary_cross_entropy(
     """
     inputs = prepare(y_true, y_pred, options, mask)
     weights = prepare_weight(options.weight, inputs)
-    return reduce(mean_bce(inputs), weight=weights, reduction=options.reduction, xp=inputs.xp)
+    return reduce(
+        mean_bce(inputs, options), weight=weights, reduction=options.reduction, xp=inputs.xp
+    )
 
 
 @functional(BCEDiceOptions, loss="BCEDiceLoss")
@@ -100,7 +104,7 @@ def bce_dice_loss(
     weights = prepare_weight(options.weight, inputs)
     # Every term is global under all_reduce: the sums of both span the devices, or neither's.
     synced = values_all_reduce(inputs, options)
-    elements = mean_bce(inputs, sums_all_reduce(inputs, options))
+    elements = mean_bce(inputs, options, sums_all_reduce(inputs, options))
     bce = reduce(elements, weight=weights, reduction=reduction, xp=xp, all_reduce=synced)
     empty = lambda: dice_score(zero_stats(stats, xp), options, xp)  # noqa: E731
     penalty = reduced_dice_penalty(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xploss._inputs import Inputs, prepare
 from xploss._metrics import Score
 from xploss._namespace import Array
 from xploss._options import (
@@ -22,7 +23,7 @@ from xploss._scores import (
     tversky_score,
     zero_stats,
 )
-from xploss._statistics import OverlapStats, statistics, values_all_reduce
+from xploss._statistics import OverlapStats, statistics_of, values_all_reduce
 from xploss._weights import prepare_weight
 
 
@@ -37,7 +38,16 @@ def overlap_loss(
 ) -> Array:
     """``1 - S`` (``-log S`` with ``options.log``; ``(1 - S)^gamma`` when ``focal``) of the
     per-element ``score``, combined by ``options.reduction``."""
-    inputs, stats = statistics(y_true, y_pred, options, mask)
+    inputs = prepare(y_true, y_pred, options, mask, threshold=getattr(options, "threshold", None))
+    return overlap_term(score, inputs, options, focal=focal)
+
+
+def overlap_term(
+    score: Score, inputs: Inputs, options: Any, *, focal: bool = False, log: bool | None = None
+) -> Array:
+    """``overlap_loss`` of prepared inputs: the term of a compound loss. ``log`` overrides
+    ``options.log`` (BCE-Dice's ``log_dice``)."""
+    stats = statistics_of(inputs, options)
     xp = inputs.xp
     values = score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)
@@ -54,7 +64,8 @@ def overlap_loss(
             penalty, weight=weights, reduction=reduction, xp=xp, empty=focal_empty,
             all_reduce=synced,
         )  # fmt: skip
-    log = getattr(options, "log", False)
+    if log is None:
+        log = getattr(options, "log", False)
     return reduced_dice_penalty(
         values, weight=weights, reduction=reduction, log=log, xp=xp, empty=empty,
         all_reduce=synced,
@@ -264,7 +275,13 @@ def generalized_dice_loss(
         >>> round(float(loss), 6)  # 79/215
         0.367442
     """
-    inputs, stats = statistics(y_true, y_pred, options, mask, keep_class_axis=True)
+    inputs = prepare(y_true, y_pred, options, mask, keep_class_axis=True)
+    return generalized_dice_term(inputs, options)
+
+
+def generalized_dice_term(inputs: Inputs, options: Any) -> Array:
+    """``generalized_dice_loss`` of inputs prepared with ``keep_class_axis=True``."""
+    stats = statistics_of(inputs, options)
     assert inputs.class_axis is not None
     class_position = inputs.class_axis - sum(a < inputs.class_axis for a in inputs.axes)
     xp = inputs.xp

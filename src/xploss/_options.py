@@ -33,6 +33,7 @@ from xploss._validators import (
     positive_integer,
     probability_threshold,
     real,
+    smoothing_factor,
     weights,
 )
 
@@ -57,13 +58,22 @@ class Axes(Options):
 
 
 @record
-class Classes(Options):
+class Background(Options):
     include_background: bool = option(
         True, flag, "False leaves class 0 out (ignored, with a warning, for a single channel)"
     )
+
+
+@record
+class IgnoreIndex(Options):
     ignore_index: int | None = option(
         None, optional_integer, "the elements of this label (or class) are left out of every sum"
     )
+
+
+@record
+class Classes(IgnoreIndex, Background):
+    """``include_background`` and ``ignore_index``."""
 
 
 @record
@@ -136,6 +146,20 @@ class TverskyWeights(Options):
 
 
 @record
+class LabelSmoothing(Options):
+    label_smoothing: float = option(
+        0.0, smoothing_factor, "ε in [0, 1]: targets y(1 - ε) + ε/K (K classes; K = 2 if binary)"
+    )
+
+
+@record
+class PositiveWeight(Options):
+    pos_weight: Array | float | tuple[float, ...] | None = option(
+        None, weights, "the factor of the positive term: one, or one per class on class_axis"
+    )
+
+
+@record
 class Focal(Options):
     gamma: float = option(0.75, positive, "the exponent of 1 - S")
 
@@ -194,7 +218,7 @@ class RateOptions(Synced, Weighted, Reduced, ZeroDivision, Threshold, Classes, A
 
 
 @record
-class BCEOptions(Weighted, Reduced, Classes, Axes):
+class BCEOptions(Weighted, Reduced, LabelSmoothing, PositiveWeight, Classes, Axes):
     """``binary_cross_entropy``."""
 
 

@@ -98,6 +98,12 @@ def statistics(
         threshold=getattr(options, "threshold", None),
         keep_class_axis=keep_class_axis,
     )
+    return inputs, statistics_of(inputs, options)
+
+
+def statistics_of(inputs: Inputs, options: Any) -> OverlapStats:
+    """The statistics of prepared inputs (those of ``statistics``): a compound loss prepares its
+    inputs once and takes each term's statistics from them."""
     stats = overlap_sums(
         inputs,
         squared=getattr(options, "squared", False),
@@ -106,7 +112,7 @@ def statistics(
     if inputs.nan_probes:
         stats = OverlapStats(*with_nan(inputs, *stats))
     reducer = sums_all_reduce(inputs, options)
-    return inputs, stats if reducer is None else OverlapStats(*reducer(stats))
+    return stats if reducer is None else OverlapStats(*reducer(stats))
 
 
 AllReduce = Callable[[OverlapStats], OverlapStats]

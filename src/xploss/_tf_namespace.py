@@ -103,6 +103,10 @@ def clip(x: tf.Tensor, /, min: Any = None, max: Any = None) -> Any:
     return out
 
 
+def take(x: tf.Tensor, indices: tf.Tensor, /, *, axis: int | None = None) -> Any:
+    return tf.gather(x, indices, axis=axis)
+
+
 def ones_like(x: tf.Tensor, /) -> Any:
     return tf.ones_like(x)
 

@@ -185,6 +185,27 @@ def activation(value: object, name: str) -> bool | str:
     )
 
 
+def exclusive_activation(value: object, name: str) -> bool | str:
+    """The activation of mutually exclusive classes: ``False`` (probabilities), ``True`` or
+    ``"softmax"`` (logits; both mean the softmax). A sigmoid is for independent channels."""
+    checked = activation(value, name)
+    if checked == "sigmoid" and value is not True:
+        raise ValueError(
+            f"{name}={value!r}: the classes of a cross-entropy are mutually exclusive, so logits "
+            "go through a softmax over class_axis (from_logits=True or 'softmax'). For "
+            "independent channels (multi-label) use binary_cross_entropy(from_logits=True)."
+        )
+    return "softmax" if checked is True else checked
+
+
+def smoothing_factor(value: object, name: str) -> Any:
+    """Label smoothing's ε, a number in [0, 1]."""
+    number = real(value, name)
+    if isinstance(number, float) and not 0 <= number <= 1:
+        raise ValueError(f"{name}={value!r} must be a number in [0, 1].")
+    return number
+
+
 def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
     if value is not None and not callable(value):
         raise TypeError(

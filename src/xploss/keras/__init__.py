@@ -24,7 +24,15 @@ require(
     note="Keras also needs a backend: the tensorflow, jax or torch extra (xploss[keras,jax]).",
 )
 
-from xploss.keras.losses import (  # noqa: E402  (after the check)
+from xploss.keras.entropy import (  # noqa: E402  (after the check)
+    CrossEntropyLoss,
+    DeepSupervisionLoss,
+    DiceCELoss,
+    DiceFocalLoss,
+    FocalLoss,
+    GeneralizedDiceFocalLoss,
+)
+from xploss.keras.losses import (  # noqa: E402
     BCEDiceLoss,
     BinaryCrossEntropyLoss,
     DiceLoss,
@@ -38,9 +46,15 @@ from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TrueP
 __all__ = [
     "BCEDiceLoss",
     "BinaryCrossEntropyLoss",
+    "CrossEntropyLoss",
+    "DeepSupervisionLoss",
+    "DiceCELoss",
     "DiceCoefficient",
+    "DiceFocalLoss",
     "DiceLoss",
+    "FocalLoss",
     "FocalTverskyLoss",
+    "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
     "JaccardIndex",
     "JaccardLoss",

@@ -87,7 +87,7 @@ class RegisteredLoss(Registered, keras.losses.Loss):
         **options: Any,
     ) -> None:
         super().__init__(name=name or self.entry.name, reduction=reduction, dtype=dtype)
-        for key in ("class_weight", "axis"):  # an array: numbers, as 0.1 stored
+        for key in ("class_weight", "axis", "alpha", "pos_weight"):  # arrays: numbers
             if hasattr(options.get(key), "tolist"):
                 options[key] = options[key].tolist()
         if isinstance(options.get("axis"), list):  # as 0.1 stored it (configs hold lists)

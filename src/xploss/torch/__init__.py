@@ -7,7 +7,15 @@ from xploss._extras import require
 require("torch", "torch", needed_by="xploss.torch")
 
 from xploss.torch._namespace import torch_namespace  # noqa: E402  (after the check)
+from xploss.torch.deep_supervision import DeepSupervisionLoss  # noqa: E402
 from xploss.torch.distributed import all_reduce  # noqa: E402
+from xploss.torch.entropy import (  # noqa: E402
+    CrossEntropyLoss,
+    DiceCELoss,
+    DiceFocalLoss,
+    FocalLoss,
+    GeneralizedDiceFocalLoss,
+)
 from xploss.torch.losses import (  # noqa: E402
     BCEDiceLoss,
     BinaryCrossEntropyLoss,
@@ -23,9 +31,15 @@ from xploss.torch.metrics import DiceCoefficient, JaccardIndex, Precision, TrueP
 __all__ = [
     "BCEDiceLoss",
     "BinaryCrossEntropyLoss",
+    "CrossEntropyLoss",
+    "DeepSupervisionLoss",
+    "DiceCELoss",
     "DiceCoefficient",
+    "DiceFocalLoss",
     "DiceLoss",
+    "FocalLoss",
     "FocalTverskyLoss",
+    "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
     "JaccardIndex",
     "JaccardLoss",

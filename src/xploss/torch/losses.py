@@ -81,15 +81,19 @@ class RegisteredLoss(RegisteredModule):
             cls.declare(cls.entry.options, Adapter(own=ChannelsFirst, defaults={"class_axis": 1}))
 
     def _register_tensors(self, options: Options) -> Options:
-        # A buffer in the state dict, as PyTorch's and MONAI's losses keep theirs: a checkpoint
-        # with the weight loads strictly, and ``module.to`` moves it.
-        weight = getattr(options, "weight", None)
-        if not isinstance(weight, torch.Tensor):
-            return options
-        self.register_buffer("weight", weight.detach().clone())
-        return options.updated({"weight": None})
+        # Buffers in the state dict, as PyTorch's and MONAI's losses keep their weights: a
+        # checkpoint with them loads strictly, and ``module.to`` moves them.
+        tensors = {k: v for k, v in options.items() if isinstance(v, torch.Tensor)}
+        for name, tensor in tensors.items():
+            self.register_buffer(name, tensor.detach().clone())
+        return options.updated(dict.fromkeys(tensors)) if tensors else options
 
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The loss of ``input`` (``(B, C, *spatial)``) against ``target``; ``mask`` (of the
+        target's or the input's shape, or broadcasting to it) leaves out the elements where it
+        is 0, or weighs them (a weight map)."""
         own, options = self.torch_options, self.options
         if own.to_onehot_y:  # MONAI's label maps carry a singleton channel: (B, 1, *spatial)
             target = target.squeeze(options.class_axis)
@@ -98,17 +102,13 @@ class RegisteredLoss(RegisteredModule):
         axes = reduced_axes(
             input.ndim, batch=batch, axis=options.axis, class_axis=options.class_axis
         )
-        changes: dict[str, Any] = {"axis": axes}
-        buffer = self._buffers.get("weight")
-        if buffer is not None:
-            changes["weight"] = buffer
-        value: torch.Tensor = self.entry.compute(target, input, options.updated(changes), None)
+        changes: dict[str, Any] = {"axis": axes, **self._buffers}
+        value: torch.Tensor = self.entry.compute(target, input, options.updated(changes), mask)
         return value
 
     def _shown_options(self) -> dict[str, Any]:
         shown = super()._shown_options()
-        if "weight" in self._buffers:
-            shown["weight"] = self._buffers["weight"]
+        shown.update(self._buffers)
         return shown
 
 
