@@ -12,13 +12,22 @@ TORCH = "torch==2.13.0"
 # segmentation_models_pytorch's losses (tests and benchmarks compare with them); without its
 # dependencies, whose torchvision does not install beside the pinned CPU torch.
 SMP = "segmentation-models-pytorch==0.6.0"
+# torchvision's sigmoid_focal_loss (tests compare with it). The only wheel beside the pinned CPU
+# torch is a CUDA build whose compiled ops fail to load, so that `import torchvision` raises (and
+# with it torchmetrics' imports): it goes into <venv>/peers, off sys.path, and the tests load
+# ops/focal_loss.py alone from there.
+TORCHVISION = "torchvision==0.28.0"
+# nnU-Net's DC_and_CE_loss (tests compare with it): its loss modules import torch and numpy only.
+NNUNET = "nnunetv2==2.8.1"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite on numpy, array-api-strict, torch, JAX and TensorFlow, eager and jitted."""
     session.install("-e", ".[test,all]", TORCH)
-    session.install("--no-deps", SMP)
+    session.install("--no-deps", SMP, NNUNET)
+    peers = f"{session.virtualenv.location}/peers"
+    session.install("--no-deps", "--upgrade", "--target", peers, TORCHVISION)
     session.run(
         "python",
         "-m",

@@ -2,11 +2,13 @@
 
 Every comparison is a ratio of medians measured in the same run, with the implementations
 interleaved repeat by repeat, so machine load affects both sides alike. Run through
-``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs).
+``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs; ``--only dice`` or
+``--only entropy`` for one family).
 
-The loss compared is the soft Dice loss on probabilities, one Dice per image and class, averaged
-(MONAI's default; ``smooth_nr = smooth_dr = 1e-5``). Channels-first for torch, channels-last for
-JAX, TensorFlow and NumPy.
+The ``dice`` family is the soft Dice loss on probabilities, one Dice per image and class,
+averaged (MONAI's default; ``smooth_nr = smooth_dr = 1e-5``). Channels-first for torch,
+channels-last for JAX, TensorFlow and NumPy. The ``entropy`` family (``benchmarks/entropy.py``)
+is the cross-entropy, the focal loss and Dice + CE on logits, forward + backward.
 """
 
 from __future__ import annotations
@@ -369,7 +371,10 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def run(sizes: str, repeats: int, budget: float) -> dict:
+FAMILIES = ("dice", "entropy")
+
+
+def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAMILIES) -> dict:
     results: dict[str, Any] = {"machine": machine(), "groups": []}
 
     def record(framework, mode, pass_, workload, shape, cases):
@@ -391,76 +396,87 @@ def run(sizes: str, repeats: int, budget: float) -> dict:
         )
 
     for workload, shape in WORKLOADS[sizes].items():
-        record("numpy", "eager", "forward", workload, shape, numpy_cases(shape))
+        if "dice" in families:
+            dice_groups(record, workload, shape)
+        if "entropy" in families and shape[1] > 1:
+            from benchmarks import entropy
+
+            for framework, mode, loss, cases in entropy.groups(shape):
+                record(framework, mode, "fwd+bwd", f"{workload} {loss}", shape, cases())
+    if "dice" in families:
+        memory_shape = list(WORKLOADS[sizes].values())[-1]
+        results["numpy_peak_memory"] = {"shape": memory_shape, **numpy_peak_memory(memory_shape)}
         if available("torch"):
-            for compiled in (False, True):
-                for backward in (False, True):
-                    mode = "compiled" if compiled else "eager"
-                    pass_ = "fwd+bwd" if backward else "forward"
-                    record(
-                        "torch",
-                        mode,
-                        pass_,
-                        workload,
-                        shape,
-                        torch_cases(shape, compiled, backward),
-                    )
-            if available("monai") and shape[1] > 1:
+            peaks = torch_peak_memory(memory_shape)
+            results["torch_peak_memory"] = {"shape": memory_shape, **peaks}
+    return results
+
+
+def dice_groups(record: Callable[..., None], workload: str, shape: tuple[int, ...]) -> None:
+    """The soft Dice groups of one workload: every framework, mode and pass, the anchors."""
+    record("numpy", "eager", "forward", workload, shape, numpy_cases(shape))
+    if available("torch"):
+        for compiled in (False, True):
+            for backward in (False, True):
+                mode = "compiled" if compiled else "eager"
+                pass_ = "fwd+bwd" if backward else "forward"
                 record(
                     "torch",
-                    "eager",
-                    "fwd+bwd",
-                    workload + " (GD, Dice+CE)",
+                    mode,
+                    pass_,
+                    workload,
                     shape,
-                    torch_anchor_cases(shape),
+                    torch_cases(shape, compiled, backward),
                 )
-            sparse = shape[1] > 1
+        if available("monai") and shape[1] > 1:
             record(
                 "torch",
                 "eager",
                 "fwd+bwd",
-                workload + (" sparse labels" if sparse else " bfloat16"),
+                workload + " (GD, Dice+CE)",
                 shape,
-                torch_variant_cases(
-                    shape, sparse=sparse, dtype="float32" if sparse else "bfloat16"
-                ),
+                torch_anchor_cases(shape),
             )
-        if available("jax"):
-            for compiled in (False, True):
-                for backward in (False, True):
-                    record(
-                        "jax",
-                        "jit" if compiled else "eager",
-                        "fwd+bwd" if backward else "forward",
-                        workload,
-                        shape,
-                        jax_cases(shape, compiled, backward),
-                    )
-            if shape[1] > 1:
+        sparse = shape[1] > 1
+        record(
+            "torch",
+            "eager",
+            "fwd+bwd",
+            workload + (" sparse labels" if sparse else " bfloat16"),
+            shape,
+            torch_variant_cases(shape, sparse=sparse, dtype="float32" if sparse else "bfloat16"),
+        )
+    if available("jax"):
+        for compiled in (False, True):
+            for backward in (False, True):
                 record(
                     "jax",
-                    "jit",
-                    "fwd+bwd",
-                    workload + " sparse labels",
+                    "jit" if compiled else "eager",
+                    "fwd+bwd" if backward else "forward",
+                    workload,
                     shape,
-                    jax_sparse_cases(shape),
+                    jax_cases(shape, compiled, backward),
                 )
-        if available("tensorflow") and available("keras"):
-            for compiled in (False, True):
-                for backward in (False, True):
-                    record(
-                        "tensorflow",
-                        "xla" if compiled else "eager",
-                        "fwd+bwd" if backward else "forward",
-                        workload,
-                        shape,
-                        tf_cases(shape, compiled, backward),
-                    )
-    memory_shape = list(WORKLOADS[sizes].values())[-1]
-    results["numpy_peak_memory"] = {"shape": memory_shape, **numpy_peak_memory(memory_shape)}
-    if available("torch"):
-        results["torch_peak_memory"] = {"shape": memory_shape, **torch_peak_memory(memory_shape)}
-    return results
+        if shape[1] > 1:
+            record(
+                "jax",
+                "jit",
+                "fwd+bwd",
+                workload + " sparse labels",
+                shape,
+                jax_sparse_cases(shape),
+            )
+    if available("tensorflow") and available("keras"):
+        for compiled in (False, True):
+            for backward in (False, True):
+                record(
+                    "tensorflow",
+                    "xla" if compiled else "eager",
+                    "fwd+bwd" if backward else "forward",
+                    workload,
+                    shape,
+                    tf_cases(shape, compiled, backward),
+                )
 
 
 def machine() -> dict[str, Any]:
@@ -492,8 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--budget", type=float, default=0.05, help="seconds per measurement")
     parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results"))
+    parser.add_argument("--only", choices=FAMILIES, help="one family of losses (default: both)")
     args = parser.parse_args(argv)
-    results = run(args.sizes, args.repeats, args.budget)
+    families = FAMILIES if args.only is None else (args.only,)
+    results = run(args.sizes, args.repeats, args.budget, families)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1))

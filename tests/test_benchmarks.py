@@ -1,4 +1,5 @@
-"""The benchmark still runs (tiny sizes, one repeat): a smoke test, with no timing assertion."""
+"""The benchmark still runs (tiny sizes, one repeat): a smoke test, with no timing assertion; and
+the implementations a group times side by side compute the same loss."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import json
 import pathlib
 import subprocess
 import sys
+
+import numpy as np
+import pytest
 
 ROOT = pathlib.Path(__file__).parent.parent
 
@@ -33,6 +37,21 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     assert "| torch | eager | fwd+bwd |" in (tmp_path / "table.md").read_text()
     assert (tmp_path / "ratios.png").stat().st_size > 1000
     assert "PyTorch eager forward, peak memory" in (tmp_path / "table.md").read_text()
+    losses = ("cross-entropy", "focal", "Dice+CE")
+    entropy = {
+        (g["framework"], g["mode"], g["workload"].rsplit(" ", 1)[1]): g
+        for g in results["groups"]
+        if g["workload"].endswith(losses)
+    }
+    for loss in losses:
+        for key in (("torch", "eager"), ("torch", "compiled"), ("jax", "jit")):
+            assert {"xploss", "native"} <= set(entropy[(*key, loss)]["timings"]), (key, loss)
+    assert "MONAI FocalLoss" in entropy[("torch", "eager", "focal")]["timings"]
+    assert "MONAI DiceCELoss" in entropy[("torch", "eager", "Dice+CE")]["timings"]
+    assert "optax sigmoid_focal_loss" in entropy[("jax", "jit", "focal")]["timings"]
+    optax_ce = "optax softmax_cross_entropy_with_integer_labels"
+    assert optax_ce in entropy[("jax", "jit", "cross-entropy")]["timings"]
+    assert f"| {optax_ce}: " in (tmp_path / "table.md").read_text()  # a ratio, not a blank
 
 
 def test_causes_smoke_run_writes_every_probe(tmp_path):
@@ -44,3 +63,26 @@ def test_causes_smoke_run_writes_every_probe(tmp_path):
     for title in ("NumPy: the reductions", "PyTorch eager: sigmoid BCE", "JAX jit, channels-last"):
         assert title in text
     assert "| xploss.binary_cross_entropy |" in text
+
+
+ANCHORS = {
+    ("torch", "focal"): ("MONAI FocalLoss",),
+    ("torch", "Dice+CE"): ("MONAI DiceCELoss",),
+    ("jax", "cross-entropy"): ("optax softmax_cross_entropy_with_integer_labels",),
+    ("jax", "focal"): ("optax sigmoid_focal_loss",),
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("loss", ["cross-entropy", "focal", "Dice+CE"])
+def test_the_implementations_of_an_entropy_group_compute_the_same_loss(framework, loss):
+    """What the ratios compare is one number: xploss, the native code, MONAI, optax alike."""
+    from benchmarks import entropy
+
+    build = entropy.torch_losses if framework == "torch" else entropy.jax_losses
+    impls, logits, target = build((2, 3, 16, 16), loss)
+    values = {name: float(f(logits, target)) for name, f in impls.items()}
+    assert {"xploss", "native", *ANCHORS.get((framework, loss), ())} <= set(values)
+    assert values["xploss"] > 0.1
+    # float32 inputs; MONAI casts to float32 too
+    np.testing.assert_allclose(list(values.values()), values["xploss"], rtol=2e-6, err_msg=values)

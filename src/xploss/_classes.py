@@ -42,3 +42,15 @@ def warn_single_channel_background(pred_shape: _checks.Shape) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+def warn_constant_softmax(pred_shape: _checks.Shape, class_axis: int) -> None:
+    if can_warn():
+        warnings.warn(
+            f"from_logits='softmax' over a single channel (y_pred of shape {pred_shape}, "
+            f"class_axis={class_axis}): the softmax of one class is 1 whatever the logits, so "
+            "the result is constant and its gradient 0. Use from_logits=True (sigmoid) for a "
+            "binary output, or give y_pred one channel per class.",
+            UserWarning,
+            stacklevel=2,
+        )

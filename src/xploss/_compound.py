@@ -9,13 +9,14 @@ named compounds are the peers' (MONAI's ``DiceCELoss``, ``DiceFocalLoss`` and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xploss._entropy_terms import cross_entropy_sums, focal_values, ratio_reduction
+from xploss import _checks, _classes
+from xploss._entropy_terms import cross_entropy_sums, focal_term, ratio_reduction
 from xploss._inputs import Inputs, prepare
 from xploss._losses_bce import mean_bce
-from xploss._losses_entropy import focal_reduction
 from xploss._losses_overlap import generalized_dice_term, overlap_term
 from xploss._namespace import Array
 from xploss._options_entropy import DiceCEOptions, DiceFocalOptions, GeneralizedDiceFocalOptions
@@ -37,6 +38,24 @@ def weighted_sum(inputs: Inputs, options: Any, terms: Sequence[tuple[str, Term]]
         total = value if total is None else total + value
     assert total is not None
     return total
+
+
+def check_mixed(inputs: Inputs, options: Any, *, mixed: bool) -> None:
+    """A ValueError where the terms' results cannot be added as ``reduction`` leaves them:
+    ``mixed`` (one term has no class axis, the other keeps it) with ``"none"``, or with
+    ``"per_sample"`` where the class axis comes first (classes would pair with images)."""
+    reduction, c = options.reduction, inputs.class_axis
+    if not mixed or c is None or reduction in ("mean", "sum"):
+        return
+    surviving = [a for a in range(inputs.y_pred.ndim) if a not in inputs.axes]
+    if reduction == "none" or surviving[:1] == [c]:
+        raise ValueError(
+            f"reduction={reduction!r} with axis={options.axis!r} and class_axis={c}: one term "
+            "has no class axis (a sum over exclusive classes, or generalized Dice) and the "
+            "other keeps it, so their results do not pair up. Use 'mean' or 'sum', "
+            "'per_sample' with the batch before the class axis, or (Dice + CE or focal) an "
+            "axis that holds class_axis."
+        )
 
 
 def dice_term(inputs: Inputs, options: Any) -> Array:
@@ -62,13 +81,29 @@ def cross_entropy_term(inputs: Inputs, options: Any) -> Array:
     return reduce(values, weight=weights, reduction=options.reduction, xp=xp, all_reduce=synced)
 
 
-def focal_term(inputs: Inputs, options: Any) -> Array:
-    return focal_reduction(focal_values(inputs, options), inputs, options)
+def generalized_focal_term(inputs: Inputs, options: Any) -> Array:
+    """The focal term beside generalized Dice, whose inputs fold ``include_background=False``
+    into the mask: a binary focal result keeps the class axis, where class 0 is then weighed 0
+    (as ``focal_loss`` and MONAI weigh it) rather than averaged in as a 0."""
+    c = inputs.class_axis
+    if categorical(options) or options.include_background or c is None:
+        return focal_term(inputs, options)
+    classes = _checks.shape_of(inputs.y_pred)[c]
+    if classes == 1:  # include_background=False is ignored for a single channel
+        return focal_term(inputs, options)
+    position = (c - sum(a < c for a in inputs.axes), _classes.known(classes))
+    return focal_term(dataclasses.replace(inputs, background=position), options)
 
 
 def prepared(y_true: Array, y_pred: Array, options: Any, mask: Array | None, **kw: Any) -> Inputs:
     """The inputs of a compound: the class axis found where a categorical term needs it."""
-    return prepare(y_true, y_pred, options, mask, exclusive=categorical(options), **kw)
+    inputs = prepare(y_true, y_pred, options, mask, exclusive=categorical(options), **kw)
+    if kw.get("keep_class_axis"):  # generalized Dice has no class axis, a binary focal term has
+        mixed = not categorical(options)
+    else:  # a categorical term has none, the Dice term keeps it unless axis holds it
+        mixed = categorical(options) and inputs.class_axis not in inputs.axes
+    check_mixed(inputs, options, mixed=mixed)
+    return inputs
 
 
 @functional(DiceCEOptions, loss="DiceCELoss")
@@ -174,5 +209,5 @@ def generalized_dice_focal_loss(
         0.15499
     """
     inputs = prepared(y_true, y_pred, options, mask, keep_class_axis=True)
-    terms = (("lambda_dice", generalized_dice_term), ("lambda_focal", focal_term))
+    terms = (("lambda_dice", generalized_dice_term), ("lambda_focal", generalized_focal_term))
     return weighted_sum(inputs, options, terms)

@@ -28,11 +28,12 @@ def clip(x: Array, xp: Namespace, *, min: float | None = None, max: float | None
 
 
 def saturate(z: Array, xp: Namespace) -> Array:
-    """``z`` clipped to ``±finfo.max / 4``: a no-op for any finite logit of realistic size, so that
-    ``±inf`` gives the values and finite gradients of a saturated logit. The stable forms take
-    ``z - |z|``, ``z - max(z)`` and ``softplus(z) - z·y``, which are ``inf - inf`` at infinity; a
-    quarter of the largest float leaves room for the differences of two logits. NaN passes."""
-    bound = float(xp.finfo(z.dtype).max) / 4
+    """``z`` clipped to ``±sqrt(finfo.max)`` (1.8e19 in float32): a no-op for any finite logit
+    of realistic size, so that ``±inf`` gives the values and finite gradients of a saturated
+    logit. The stable forms take ``z - |z|``, ``z - max(z)`` and ``softplus(z) - z·y``, which
+    are ``inf - inf`` at infinity; the square root of the largest float leaves room for the
+    differences of two logits, class weights and sums over many elements. NaN passes."""
+    bound = math.sqrt(float(xp.finfo(z.dtype).max))
     return clip(z, xp, min=-bound, max=bound)
 
 
@@ -131,6 +132,9 @@ def categorical_log_probabilities(
     (``z - max z - log Σ exp(z - max z)``, as PyTorch's), or of probabilities Keras' rule:
     ``q = clip(p / Σ p, ε, 1 - ε)`` with ``ε = 1e-7``."""
     if logits is not None:
+        fused = getattr(xp, "log_softmax", None)  # PyTorch's and TensorFlow's: one kernel
+        if fused is not None:
+            return fused(logits, axis)
         shifted = logits - xp.max(logits, axis=axis, keepdims=True)
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
     total = xp.sum(p, axis=axis, keepdims=True)

@@ -8,7 +8,6 @@ and the channels are averaged like any other axis (``binary_cross_entropy``).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from xploss import _checks, _classes
@@ -22,9 +21,10 @@ from xploss._elementwise import (
 )
 from xploss._inputs import Inputs, aligned, as_dtype, with_nan
 from xploss._namespace import Array, Namespace, array_namespace, device_of
-from xploss._reductions import elementwise_mean, summed_over_devices
+from xploss._reductions import elementwise_mean, reduce, summed_over_devices
 from xploss._scores import safe_divide
 from xploss._statistics import sums_all_reduce, values_all_reduce
+from xploss._weights import prepare_weight
 
 
 def smoothed(y: Array, label_smoothing: Any, classes: Any) -> Array:
@@ -106,10 +106,15 @@ def exclusive_sums(
     if counted is not None:
         count = xp.sum(counted if mask is None else counted * mask, axis=axes)
     else:
-        element = xp.ones_like(xp.sum(terms, axis=c, keepdims=True))
-        if mask is not None:
-            element = element * _element_of(mask, c - (terms.ndim - mask.ndim), xp)
-        count = xp.sum(element, axis=axes)
+        shape = _checks.shape_of(terms)
+        sizes = tuple(shape[a] for a in axes if a != c)
+        if mask is None and None not in sizes:  # every element counts: a number, not a pass
+            count = xp.zeros_like(total) + float(_prod(sizes))
+        else:
+            element = xp.ones_like(terms[(slice(None),) * c + (slice(0, 1), ...)])
+            if mask is not None:
+                element = element * _element_of(mask, c - (terms.ndim - mask.ndim), xp)
+            count = xp.sum(element, axis=axes)
     if inputs.nan_probes:
         (total,) = with_nan(inputs, total, axes=axes)
     return total, count
@@ -187,25 +192,29 @@ def is_exclusive(inputs: Inputs, options: Any) -> bool:
     return inputs.activation == "softmax" or bool(getattr(options, "exclusive", False))
 
 
-def focal_values(inputs: Inputs, options: Any) -> Array:
-    """The focal loss averaged over ``axis`` (over the classes too for exclusive classes)."""
+def focal_term(inputs: Inputs, options: Any) -> Array:
+    """The focal loss of prepared inputs, reduced.
+
+    Exclusive classes: a ratio of sums like ``cross_entropy`` (``weight`` the class weights,
+    ``Σ m·w·ℓ / Σ m·w``), so that ``gamma=0`` is the cross-entropy. Independent channels: the
+    mean over ``axis`` of each element and channel, then ``weight`` over the result, like
+    ``binary_cross_entropy``.
+    """
     xp = inputs.xp
-    if not is_exclusive(inputs, options):
-        return elementwise_mean(binary_focal_terms(inputs, options), inputs,
-                                sums_all_reduce(inputs, options))  # fmt: skip
-    total, count = exclusive_sums(categorical_focal_terms(inputs, options), inputs)
-    spanning = sums_all_reduce(inputs, options)
-    if spanning is not None:
-        total, count = summed_over_devices(spanning, xp, total, count)
-    return safe_divide(total, count, 0.0, xp)
-
-
-def exclusive_result(inputs: Inputs) -> Inputs:
-    """``inputs`` as a term summed over the classes sees them: no class axis in the result."""
-    assert inputs.class_axis is not None
-    return dataclasses.replace(
-        inputs, axes=tuple(sorted({*inputs.axes, inputs.class_axis})), background=None
-    )
+    if is_exclusive(inputs, options):
+        assert inputs.class_axis is not None
+        terms = categorical_focal_terms(inputs, options)
+        weight = per_class(options.weight, inputs, "weight", inputs.class_axis)
+        if weight is None:
+            total, count = exclusive_sums(terms, inputs)
+        else:
+            total, count = exclusive_sums(weight * terms, inputs, weight * inputs.y_true)
+        return ratio_reduction(total, count, inputs, options)
+    terms = binary_focal_terms(inputs, options)
+    values = elementwise_mean(terms, inputs, sums_all_reduce(inputs, options))
+    weights = prepare_weight(options.weight, inputs)
+    synced = values_all_reduce(inputs, options)
+    return reduce(values, weight=weights, reduction=options.reduction, xp=xp, all_reduce=synced)
 
 
 def binary_focal_terms(inputs: Inputs, options: Any) -> Array:

@@ -9,14 +9,13 @@ sum is ever taken in half precision. Value checks (``_values.py``) run on concre
 from __future__ import annotations
 
 import sys
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat
 
 from xploss import _checks, _classes, _elementwise, _labels, _values
-from xploss._namespace import Array, Namespace, array_namespace, can_warn, device_of, is_concrete
+from xploss._namespace import Array, Namespace, array_namespace, device_of, is_concrete
 from xploss._namespace import _is_tensorflow as is_tensorflow
 from xploss._validators import ACTIVATIONS
 
@@ -30,7 +29,7 @@ class Inputs:
     y_pred: Array
     """Probabilities, or 0/1 predictions when a threshold was given."""
     logits: Array | None
-    """The logits, None for probabilities; clipped to ``±finfo.max / 4`` (``saturate``) unless a
+    """The logits, None for probabilities; clipped to ``±sqrt(finfo.max)`` (``saturate``) unless a
     fused sigmoid made the probabilities, which is exact at ``±inf``."""
     activation: str | None
     mask: Array | None
@@ -121,7 +120,7 @@ def prepare(
     ):
         class_index = _checks.normalize_class_axis(options.class_axis, pred_shape)
         if activation == "softmax" and pred_shape[class_index] == 1:
-            _warn_constant_softmax(pred_shape, class_index)
+            _classes.warn_constant_softmax(pred_shape, class_index)
     num_classes = None if class_index is None else pred_shape[class_index]
     if background and num_classes == 1:
         _classes.warn_single_channel_background(pred_shape)
@@ -226,18 +225,6 @@ _LOGITS_HINT = (
     " Probabilities are expected: if y_pred holds logits, pass from_logits=True (independent "
     "channels) or from_logits='softmax' (exclusive classes)."
 )
-
-
-def _warn_constant_softmax(pred_shape: _checks.Shape, class_axis: int) -> None:
-    if can_warn():
-        warnings.warn(
-            f"from_logits='softmax' over a single channel (y_pred of shape {pred_shape}, "
-            f"class_axis={class_axis}): the softmax of one class is 1 whatever the logits, so "
-            "the result is constant and its gradient 0. Use from_logits=True (sigmoid) for a "
-            "binary output, or give y_pred one channel per class.",
-            UserWarning,
-            stacklevel=2,
-        )
 
 
 def activate(

@@ -165,7 +165,7 @@ def kept(
         if is_concrete(target):
             _values.check_one_hot_ignore_index(target, ignore_index, class_axis, xp)
         if 0 <= ignore_index < num_classes:
-            index = (slice(None),) * class_axis + (slice(ignore_index, ignore_index + 1),)
+            index = (slice(None),) * class_axis + (slice(ignore_index, ignore_index + 1), ...)
             channel = target[index]
             if _checks.dtype_kind(channel.dtype, xp) == "bool":
                 return ~channel

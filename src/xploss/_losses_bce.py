@@ -33,7 +33,7 @@ def binary_cross_entropy(
     From probabilities (Keras 3): ``ℓ = -(y log q + (1-y) log(1-q))``, ``q = clip(p, 1e-7,
     1 - 1e-7)``. From logits ``z`` (``from_logits=True``): the softplus form
     ``max(z, 0) - z·y + log1p(exp(-|z|))``, exact and finite for saturated logits (``±inf``
-    is clipped to ``±finfo.max / 4`` first, where the form would take ``inf - inf``). With
+    is clipped to ``±sqrt(finfo.max)`` first, where the form would take ``inf - inf``). With
     ``"softmax"``, ``log q`` is a log-softmax over ``class_axis`` and ``log(1 - q)`` is computed
     from it without cancellation, floored at the log of the smallest normal float (-87.3 in
     float32) where ``q`` is exactly 1 (PyTorch's ``BCELoss`` floors at -100). The mean over

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from xploss._entropy_terms import (
-    cross_entropy_sums,
-    exclusive_result,
-    focal_values,
-    ratio_reduction,
-)
-from xploss._inputs import Inputs, prepare
+from xploss._entropy_terms import cross_entropy_sums, focal_term, ratio_reduction
+from xploss._inputs import prepare
 from xploss._namespace import Array
 from xploss._options_entropy import CrossEntropyOptions, FocalOptions
-from xploss._reductions import reduce
 from xploss._registry import functional
-from xploss._statistics import values_all_reduce
-from xploss._weights import prepare_weight
 
 
 @functional(CrossEntropyOptions, loss="CrossEntropyLoss")
@@ -74,19 +66,24 @@ def focal_loss(y_true: Array, y_pred: Array, options: FocalOptions, mask: Array 
     ``α_t·(1 - p_t)^γ·BCE(y, p)`` with ``p_t = y·p + (1 - y)(1 - p)`` and ``α_t = α·y +
     (1 - α)(1 - y)`` (no ``α_t`` when ``alpha=None``), averaged over ``axis`` like
     ``binary_cross_entropy``: torchvision's ``sigmoid_focal_loss``, optax's
-    ``sigmoid_focal_loss``, Keras' ``BinaryFocalCrossentropy`` and MONAI's ``FocalLoss``.
+    ``sigmoid_focal_loss``, Keras' ``BinaryFocalCrossentropy`` and MONAI's ``FocalLoss`` (for
+    a scalar ``alpha`` and no ``ignore_index``, where MONAI's mean counts pixels, not channels).
     Exclusive classes (``from_logits="softmax"``, or ``exclusive=True`` for probabilities):
     per element ``-Σ_c α_c·(1 - q_c)^γ·y_c·log q_c`` (``α`` one number, or one per class),
     averaged over the elements: Keras' ``CategoricalFocalCrossentropy``. MONAI's
     ``FocalLoss(use_softmax=True)`` also averages over the classes: its value is this one
-    divided by ``C``, and its scalar ``alpha=a`` is ``alpha=(1 - a, a, ..., a)`` here.
+    divided by ``C``, and its scalar ``alpha=a`` is ``alpha=(1 - a, a, ..., a)`` here. For
+    exclusive classes the loss is a ratio of sums as ``cross_entropy``'s, ``weight`` its class
+    weights: ``gamma=0`` is the cross-entropy, weights included.
     Computed in float32 for float16 and bfloat16 inputs.
 
     Args:
-        y_true, y_pred, axis, class_axis, from_logits, weight, mask, reduction,
-            include_background, ignore_index, all_reduce, validate: as in
-            ``binary_cross_entropy``. ``include_background=False`` leaves class 0 out of the
-            terms (MONAI drops that channel before its softmax).
+        y_true, y_pred, axis, class_axis, from_logits, mask, reduction, include_background,
+            ignore_index, all_reduce, validate: as in ``binary_cross_entropy``.
+            ``include_background=False`` leaves class 0 out of the terms (MONAI drops that
+            channel before its softmax).
+        weight: independent channels: weights of the result, as ``binary_cross_entropy``'s;
+            exclusive classes: one per class, as ``cross_entropy``'s.
         gamma: the exponent of ``1 - p_t``, >= 0 (0 is the cross-entropy).
         alpha: None, a number in [0, 1], or one number per class on ``class_axis``.
         exclusive: probabilities of mutually exclusive classes (the categorical form).
@@ -110,17 +107,4 @@ def focal_loss(y_true: Array, y_pred: Array, options: FocalOptions, mask: Array 
     inputs = prepare(
         y_true, y_pred, options, mask, exclusive=exclusive, probabilities=not exclusive
     )
-    return focal_reduction(focal_values(inputs, options), inputs, options)
-
-
-def focal_reduction(values: Array, inputs: Inputs, options: FocalOptions) -> Array:
-    """The focal values reduced with ``weight`` over the result (no class axis for exclusive
-    classes)."""
-    result = (
-        exclusive_result(inputs) if inputs.activation == "softmax" or options.exclusive else inputs
-    )
-    weights = prepare_weight(options.weight, result)
-    synced = values_all_reduce(inputs, options)
-    return reduce(
-        values, weight=weights, reduction=options.reduction, xp=inputs.xp, all_reduce=synced
-    )
+    return focal_term(inputs, options)

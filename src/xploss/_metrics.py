@@ -75,7 +75,7 @@ def dice_coefficient(
             smoothing, distillation), where ``Σ y·p`` scores ``p = y`` below 1 (C13: 5/6). No
             effect with ``squared``, which is already exact for soft targets.
         from_logits: ``False``, ``True``/``"sigmoid"`` or ``"softmax"`` (over ``class_axis``).
-            Logits are clipped to ``±finfo.max / 4``, so ``±inf`` gives finite values and
+            Logits are clipped to ``±sqrt(finfo.max)``, so ``±inf`` gives finite values and
             gradients.
         threshold: hard Dice. Independent channels (probabilities, sigmoid): ``p > threshold``
             counts as 1. With ``"softmax"`` (exclusive classes): the one-hot of the arg-max over

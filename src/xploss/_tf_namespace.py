@@ -121,9 +121,15 @@ def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
 
 exp = tf.math.exp
 floor = tf.math.floor
-# Optional: the core uses a namespace's fused sigmoid and softplus when it has them.
+# Optional: the core uses a namespace's fused sigmoid, softplus and log-softmax when it has them.
 sigmoid = tf.math.sigmoid
 softplus = tf.math.softplus
+
+
+def log_softmax(x: tf.Tensor, axis: int) -> Any:
+    return tf.nn.log_softmax(x, axis=axis)
+
+
 abs = tf.math.abs
 sign = tf.math.sign
 expm1 = tf.math.expm1

@@ -78,6 +78,18 @@ def quantities(labels: Any, one_hot: Any, logits: Any) -> dict[str, Any]:
         "dice_loss (soft labels)": xploss.dice_loss(
             0.9 * one_hot + 0.05, logits, soft_label=True, **per_image
         ),
+        "cross_entropy (softmax, sparse)": xploss.cross_entropy(labels, logits, from_logits=True),
+        "focal_loss (sigmoid, alpha 0.25)": xploss.focal_loss(
+            one_hot, logits, from_logits=True, alpha=0.25
+        ),
+        "focal_loss (softmax, sparse)": xploss.focal_loss(labels, logits, from_logits="softmax"),
+        "dice_ce_loss (softmax, sparse)": xploss.dice_ce_loss(
+            labels, logits, axis=(1, 2), from_logits="softmax"
+        ),
+        "dice_focal_loss": xploss.dice_focal_loss(one_hot, logits, **per_image),
+        "generalized_dice_focal_loss": xploss.generalized_dice_focal_loss(
+            labels, logits, axis=(1, 2), from_logits="softmax"
+        ),
     }
 
 

@@ -1,8 +1,9 @@
 """The array namespace of PyTorch tensors that the core uses, registered on import.
 
-array-api-compat's namespace plus PyTorch's fused softplus, which the core uses where a namespace
-has one: one kernel instead of seven elementwise passes, about 3× faster forward and backward
-(benchmarks/results/causes.md). Above the threshold softplus(z) is z to within e^-50.
+array-api-compat's namespace plus PyTorch's fused softplus and log-softmax, which the core uses
+where a namespace has them: one kernel instead of seven elementwise passes, about 3× faster
+forward and backward (benchmarks/results/causes.md). Above the threshold softplus(z) is z to
+within e^-50.
 """
 
 from __future__ import annotations
@@ -21,5 +22,6 @@ torch_namespace = types.ModuleType("xploss.torch.namespace")
 vars(torch_namespace).update(vars(compat_namespace))
 torch_namespace.__name__ = "xploss.torch.namespace"
 torch_namespace.softplus = functools.partial(F.softplus, threshold=50.0)  # type: ignore[attr-defined]
+torch_namespace.log_softmax = lambda x, axis: torch.log_softmax(x, dim=axis)  # type: ignore[attr-defined]
 register_namespace(torch.Tensor, torch_namespace)
 register_namespace(nn.Parameter, torch_namespace)

@@ -46,8 +46,9 @@ class FocalLoss(RegisteredLoss, loss="focal_loss"):
 
     torchvision's ``sigmoid_focal_loss(input, target, alpha=a, gamma=g, reduction="mean")`` is
     ``FocalLoss(from_logits=True, alpha=a, gamma=g)`` (``alpha=None`` for its ``alpha=-1``);
-    MONAI's ``FocalLoss(gamma=g, alpha=a)`` the same, and with ``use_softmax=True`` it is
-    ``FocalLoss(from_logits="softmax", alpha=(1 - a, a, ...))`` divided by ``C``; smp's
+    MONAI's ``FocalLoss(gamma=g, alpha=a)`` the same (a scalar ``alpha``, no ``ignore_index``),
+    and with ``use_softmax=True`` it is ``FocalLoss(from_logits="softmax", alpha=(1 - a, a,
+    ...))`` divided by ``C``; the README lists the other relations. smp's
     ``FocalLoss("binary", alpha=a, gamma=g)`` is ``FocalLoss(from_logits=True, alpha=a)``.
 
     Example:
@@ -81,8 +82,9 @@ class DiceCELoss(RegisteredLoss, loss="dice_ce_loss"):
 
 class DiceFocalLoss(RegisteredLoss, loss="dice_focal_loss"):
     """``lambda_dice·(1 - D) + lambda_focal·FL`` as an ``nn.Module``: MONAI's ``DiceFocalLoss``
-    (``sigmoid=True`` is ``from_logits=True``, ``softmax=True`` with ``use_softmax=True`` is
-    ``from_logits="softmax"``). See ``xploss.dice_focal_loss``.
+    (``sigmoid=True`` is ``from_logits=True``; MONAI's ``softmax=True`` reaches its Dice only, its
+    focal term stays a sigmoid one: ``DiceLoss(from_logits="softmax")`` plus
+    ``FocalLoss(from_logits=True)`` here). See ``xploss.dice_focal_loss``.
 
     Example:
         >>> import torch
