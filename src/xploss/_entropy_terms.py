@@ -164,11 +164,49 @@ def cross_entropy_sums(inputs: Inputs, options: Any) -> tuple[Array, Array]:
     assert c is not None
     log_q = categorical_log_probabilities(inputs.logits, inputs.y_pred, c, xp)
     classes = _checks.sizes(inputs.y_pred)[c]
-    target = smoothed(inputs.y_true, options.label_smoothing, classes)
     weight = per_class(options.weight, inputs, "weight", c)
+    if inputs.indices:
+        return _picked_sums(log_q, inputs, options, weight, classes)
+    target = smoothed(inputs.y_true, options.label_smoothing, classes)
     if weight is None:
         return exclusive_sums(-(target * log_q), inputs)
     return exclusive_sums(-(weight * target) * log_q, inputs, weight * inputs.y_true)
+
+
+def _picked_sums(
+    log_q: Array, inputs: Inputs, options: Any, weight: Any, classes: Any
+) -> tuple[Array, Array]:
+    """``cross_entropy_sums`` of class indices: ``log q`` of each element's class picked by a
+    gather (PyTorch's ``nll_loss``), which is what the one-hot product computes, in a pass over
+    ``C`` times fewer entries. An index outside ``[0, C)`` (unchecked under a trace) picks
+    nothing, as its all-zero one-hot row would."""
+    xp, c, labels = inputs.xp, inputs.class_axis, inputs.y_true
+    assert c is not None
+    valid = (labels >= 0) & (labels < classes)
+    safe = as_dtype(xp.where(valid, labels, xp.zeros_like(labels)), index_dtype(xp), xp)
+    kept = xp.astype(valid, log_q.dtype)
+    picked = -xp.take_along_axis(log_q, safe, axis=c)
+    counted = None
+    if weight is not None and not isinstance(weight, float) and weight.ndim > 0:
+        per_element = xp.take(xp.reshape(weight, (-1,)), xp.reshape(safe, (-1,)), axis=0)
+        element_weight = xp.reshape(per_element, _checks.sizes(safe)) * kept
+        counted, picked = element_weight, element_weight * picked
+    else:
+        if weight is not None:
+            picked = weight * picked
+        picked = picked * kept
+        counted = None if weight is None else weight * kept
+    epsilon = options.label_smoothing
+    if isinstance(epsilon, float) and epsilon == 0:
+        return exclusive_sums(picked, inputs, counted)
+    every = -(log_q if weight is None else weight * log_q)
+    spread = xp.sum(every, axis=c, keepdims=True) / classes
+    return exclusive_sums((1 - epsilon) * picked + epsilon * spread, inputs, counted)
+
+
+def index_dtype(xp: Namespace) -> Any:
+    """The namespace's default indexing dtype, which every gather takes (PyTorch's int64 only)."""
+    return xp.__array_namespace_info__().default_dtypes()["indexing"]
 
 
 def binary_cross_entropy_terms(inputs: Inputs, options: Any) -> Array:

@@ -15,7 +15,7 @@ from typing import Any
 import array_api_compat
 
 from xploss import _checks, _classes, _elementwise, _labels, _values
-from xploss._namespace import Array, Namespace, array_namespace, device_of, is_concrete
+from xploss._namespace import Array, Namespace, array_namespace, device_of, gathers, is_concrete
 from xploss._namespace import _is_tensorflow as is_tensorflow
 from xploss._validators import ACTIVATIONS
 
@@ -44,6 +44,8 @@ class Inputs:
     background: tuple[int, int] | None = None
     """``(position in the result, C)`` of the class axis whose class 0 ``prepare_weight``
     weighs 0 (``include_background=False`` where the class axis survives the sums)."""
+    indices: bool = False
+    """``y_true`` holds class indices, size 1 on the class axis (``prepare(encode=False)``)."""
     nan_probes: tuple[Array, ...] = ()
     """Arrays of ``y_pred``'s rank (size 1 on the axes they broadcast over) that hold the NaNs
     the dense inputs cannot: of soft predictions made hard, of float class indices. Their sums
@@ -88,6 +90,7 @@ def prepare(
     keep_class_axis: bool = False,
     exclusive: bool = False,
     probabilities: bool = True,
+    one_hot: bool = True,
 ) -> Inputs:
     """Check and convert the inputs of every loss and metric.
 
@@ -96,7 +99,7 @@ def prepare(
     mean every axis but the class axis and rejects a class axis inside ``axis``. ``exclusive``
     (a categorical cross-entropy) needs the class axis whatever the target. Without
     ``probabilities`` (a loss that reads the logits alone) logits are not activated:
-    ``y_pred`` holds them too.
+    ``y_pred`` holds them too; without ``one_hot`` class indices stay indices.
     """
     y_true, mask = aligned(y_pred, y_true=y_true, mask=mask)
     xp = array_namespace(y_true=y_true, y_pred=y_pred, mask=mask)
@@ -151,7 +154,10 @@ def prepare(
             before = sum(a < class_index for a in axes)
             position = (class_index - before, _classes.known(num_classes))
     sizes = _checks.sizes(y_pred)  # symbolic sizes stay symbolic (torch.export, jax.export)
-    dense_true = _labels.dense_target(y_true, kind, sizes, class_index, dtype, xp, mask)
+    encode = kind != _labels.SPARSE or one_hot or not gathers(xp)
+    dense_true = _labels.dense_target(
+        y_true, kind, sizes, class_index, dtype, xp, mask, encode=encode
+    )
     values = as_dtype(y_pred, dtype, xp)
     if options.validate and is_concrete(y_true, y_pred):
         if activation is None:
@@ -175,6 +181,7 @@ def prepare(
         axes=axes,
         class_axis=class_index,
         background=position,
+        indices=not encode,
         nan_probes=tuple(a for a in (probe, label_probe) if a is not None),
     )
 

@@ -73,9 +73,13 @@ def dense_target(
     dtype: object,
     xp: Namespace,
     mask: Array | None,
+    *,
+    encode: bool = True,
 ) -> Array:
     """``y_true`` with ``y_pred``'s shape, in ``dtype``; ``mask`` (already in ``y_pred``'s
-    layout) leaves masked-out class indices unchecked."""
+    layout) leaves masked-out class indices unchecked. Without ``encode``, class indices stay
+    indices (an integer array of ``y_pred``'s rank, size 1 on ``class_axis``), for a loss that
+    picks one class per element (a cross-entropy's gather is faster than a one-hot product)."""
     if kind == DENSE:
         return y_true if y_true.dtype == dtype else xp.astype(y_true, dtype, copy=False)
     assert class_axis is not None
@@ -89,7 +93,10 @@ def dense_target(
         )
     if is_concrete(y_true, mask):
         _values.check_class_indices(y_true, num_classes, class_axis, mask, xp)
-    return one_hot(class_indices(y_true, num_classes, xp), pred_shape, class_axis, dtype, xp)
+    indices = class_indices(y_true, num_classes, xp)
+    if not encode:
+        return xp.expand_dims(indices, axis=class_axis)
+    return one_hot(indices, pred_shape, class_axis, dtype, xp)
 
 
 def nan_probe(

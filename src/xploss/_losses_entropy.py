@@ -53,7 +53,9 @@ def cross_entropy(
         >>> round(float(cross_entropy(labels, logits, from_logits=True)), 6)  # log(1 + 2/e²), log 3
         0.669079
     """
-    inputs = prepare(y_true, y_pred, options, mask, exclusive=True, probabilities=False)
+    inputs = prepare(
+        y_true, y_pred, options, mask, exclusive=True, probabilities=False, one_hot=False
+    )
     total, count = cross_entropy_sums(inputs, options)
     return ratio_reduction(total, count, inputs, options)
 

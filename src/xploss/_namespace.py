@@ -60,7 +60,8 @@ def _torch_namespace(present: dict[str, Array]) -> Namespace | None:
         return None
     import array_api_compat.torch as compat_torch
 
-    return compat_torch
+    # Tensor subclasses (torch.export's functional tensors) get xploss.torch's namespace too.
+    return _BY_TYPES.get(frozenset((torch.Tensor,)), compat_torch)
 
 
 def _detect(present: dict[str, Array]) -> Namespace:
@@ -153,3 +154,13 @@ def can_warn() -> bool:
     an error with ``fullgraph=True``). Eagerly, and while JAX or TensorFlow trace, it does."""
     torch = sys.modules.get("torch")
     return torch is None or not _torch_tracing(torch)
+
+
+def gathers(xp: Namespace) -> bool:
+    """Whether ``xp`` has ``take_along_axis`` (array API 2024.12) at the version it runs
+    (array-api-strict runs an older one unless its flags ask for it)."""
+    if not hasattr(xp, "take_along_axis"):
+        return False
+    flags = getattr(xp, "get_array_api_strict_flags", None)
+    version = flags()["api_version"] if flags is not None else "2024.12"
+    return str(version) >= "2024.12"

@@ -107,6 +107,19 @@ def take(x: tf.Tensor, indices: tf.Tensor, /, *, axis: int | None = None) -> Any
     return tf.gather(x, indices, axis=axis)
 
 
+class _Info:
+    def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
+        return {"real floating": tf.float32, "integral": tf.int64, "indexing": tf.int64}
+
+
+def __array_namespace_info__() -> _Info:
+    return _Info()
+
+
+def take_along_axis(x: tf.Tensor, indices: tf.Tensor, /, *, axis: int = -1) -> Any:
+    return tf.experimental.numpy.take_along_axis(x, indices, axis=axis)
+
+
 def ones_like(x: tf.Tensor, /) -> Any:
     return tf.ones_like(x)
 
