@@ -421,19 +421,24 @@ def categorical_focal(
     alpha=None,
     label_smoothing=0.0,
     mask=None,
+    weight=None,
+    reduction="mean",
 ):
-    """Keras' ``CategoricalFocalCrossentropy``: ``-Σ_c α_c·(1 - q_c)^γ·y'_c·log q_c`` per
-    element, averaged over the elements of ``axes``: one value per element of the result
-    (``y_pred``'s shape without ``axes`` and the class axis)."""
+    """Keras' ``CategoricalFocalCrossentropy``, ``ℓ_i = -Σ_c w_c·α_c·(1 - q_c)^γ·y'_c·log q_c``,
+    reduced as the cross-entropy's ratio ``Σ m_i·ℓ_i / Σ m_i·v_i`` with ``v_i = Σ_c w_c·y_ic``
+    (1 without class weights), so that ``γ = 0`` is the cross-entropy."""
     y = np.asarray(y, np.float64)
     c = class_axis % y.ndim
     log_q = log_probabilities(y_pred, from_logits, c)
     target = smooth_labels(y, label_smoothing, y.shape[c])
     a = along_class_axis(alpha, y.ndim, c)
+    w = along_class_axis(weight, y.ndim, c)
     m = full_mask(mask, y.shape)
-    terms = -(1.0 if a is None else a) * np.maximum(1 - np.exp(log_q), 0.0) ** gamma
-    total, count = exclusive_sums(terms * target * log_q * m, m.max(axis=c), axes, c)
-    return ratio(total, count, 0.0)
+    factor = (1.0 if a is None else a) * (1.0 if w is None else w)
+    terms = -factor * np.maximum(1 - np.exp(log_q), 0.0) ** gamma
+    counted = m.max(axis=c) if w is None else (w * y * m).sum(axis=c)
+    total, count = exclusive_sums(terms * target * log_q * m, counted, axes, c)
+    return reduce_ratio(total, count, reduction)
 
 
 def focal_loss(
@@ -448,11 +453,14 @@ def focal_loss(
     reduction="mean",
     **options,
 ):
-    """The focal loss reduced with ``weight``: categorical for a softmax or ``exclusive``."""
+    """The focal loss: categorical for a softmax or ``exclusive`` (``weight`` its class
+    weights), else binary, reduced with ``weight`` over the result."""
     if from_logits == "softmax" or exclusive:
-        values = categorical_focal(y, y_pred, axes, class_axis, from_logits, **options)
-    else:
-        values = binary_focal(y, y_pred, axes, from_logits, class_axis, **options)
+        return categorical_focal(
+            y, y_pred, axes, class_axis, from_logits, weight=weight, reduction=reduction,
+            **options,
+        )  # fmt: skip
+    values = binary_focal(y, y_pred, axes, from_logits, class_axis, **options)
     return reduce(values, reduction, weight)
 
 

@@ -89,6 +89,22 @@ def test_torch_compile_static_full_graph_without_warning():
     )
 
 
+def test_torch_deep_supervision_compiles_to_one_graph_of_its_scales():
+    """The target resized per scale by index arithmetic on Python ints: no graph break."""
+    require("torch")
+    import torch
+
+    import xploss.torch as xt
+
+    torch._dynamo.reset()
+    loss = xt.DeepSupervisionLoss(xt.DiceCELoss(**SOFTMAX))
+    full, _ = torch_batch(height=8, width=8)
+    half, _ = torch_batch(height=4, width=4, seed=1)
+    labels = torch.randint(0, 3, (2, 8, 8), generator=torch.Generator().manual_seed(2))
+    compiled = torch.compile(loss, dynamic=False, fullgraph=True)
+    torch.testing.assert_close(compiled([full, half], labels), loss([full, half], labels))
+
+
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_torch_export_with_dynamic_sizes(name):
     require("torch")

@@ -232,7 +232,10 @@ def test_focal_loss_matches_oracle(eager_backend):
         shape = result_shape(case, exclusive=categorical)
         assume(per_sample_possible(reduction, shape))
         alpha, alpha_expected = class_option(data, eager_backend, case, unit=True)
-        weight, weight_expected = result_weight(data, eager_backend, shape, case.dtype)
+        if categorical:  # class weights, as the cross-entropy's
+            weight, weight_expected = class_option(data, eager_backend, case)
+        else:
+            weight, weight_expected = result_weight(data, eager_backend, shape, case.dtype)
         y_true, dense, kept, ignore = with_ignored_labels(data, case)
         _, y_pred, mask = as_arrays(eager_backend, case)
         result = xploss.focal_loss(

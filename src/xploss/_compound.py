@@ -129,6 +129,7 @@ def dice_ce_loss(y_true: Array, y_pred: Array, options: DiceCEOptions, mask: Arr
         soft_label, weight, include_background, ignore_index, zero_division, reduction, log,
         all_reduce, validate: as in ``dice_loss``.
         label_smoothing: the CE's, ε in [0, 1].
+        exclusive: probabilities of mutually exclusive classes: the categorical CE.
         lambda_dice, lambda_ce: the non-negative factors of the terms.
 
     Returns:
@@ -192,7 +193,7 @@ def generalized_dice_focal_loss(
         y_true, y_pred, mask, axis, class_axis, from_logits, smooth_nr, smooth_dr, weight_type,
         include_background, ignore_index, reduction, all_reduce, validate: as in
         ``generalized_dice_loss``.
-        weight: non-negative weights of the focal term's per-element result.
+        weight: the focal term's, as in ``focal_loss``.
         gamma, alpha, exclusive, label_smoothing: as in ``focal_loss``.
         lambda_dice, lambda_focal: the non-negative factors of the terms.
 

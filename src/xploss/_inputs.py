@@ -155,6 +155,7 @@ def prepare(
             position = (class_index - before, _classes.known(num_classes))
     sizes = _checks.sizes(y_pred)  # symbolic sizes stay symbolic (torch.export, jax.export)
     encode = kind != _labels.SPARSE or one_hot or not gathers(xp)
+    encode = encode or _labels.mask_holds_classes(mask, class_index, len(pred_shape))
     dense_true = _labels.dense_target(
         y_true, kind, sizes, class_index, dtype, xp, mask, encode=encode
     )

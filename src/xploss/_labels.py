@@ -195,3 +195,13 @@ def expand_mask(mask: Array, kind: str, true_shape: _checks.Shape, class_axis: i
     if kind != DENSE and class_axis is not None and _checks.shape_of(mask) == true_shape:
         return xp.expand_dims(mask, axis=class_axis)
     return mask
+
+
+def mask_holds_classes(mask: Array | None, class_axis: int | None, rank: int) -> bool:
+    """Whether ``mask`` holds the classes (more than one entry on the class axis): then each
+    class's term has its own factor, which a gather of one class per element cannot apply."""
+    if mask is None or class_axis is None:
+        return False
+    shape = _checks.shape_of(mask)
+    index = class_axis - (rank - len(shape))
+    return index >= 0 and shape[index] != 1

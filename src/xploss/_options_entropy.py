@@ -108,4 +108,4 @@ class DiceFocalOptions(FocalFactor, DiceFactor, LabelSmoothing, Exclusive, Focal
 class GeneralizedDiceFocalOptions(FocalFactor, DiceFactor, LabelSmoothing, Exclusive,
                                   FocalFactors, Weighted, Synced, Reduced, Smoothing,
                                   GeneralizedWeights, Classes, Axes):  # fmt: skip
-    """``generalized_dice_focal_loss``: ``weight`` weighs the focal term's result."""
+    """``generalized_dice_focal_loss``: ``weight`` is the focal term's (as ``focal_loss``'s)."""
