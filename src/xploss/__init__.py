@@ -6,6 +6,8 @@ Importing xploss imports no framework.
 """
 
 from xploss._compound import dice_ce_loss, dice_focal_loss, generalized_dice_focal_loss
+from xploss._confusion import SCORES as _SCORES
+from xploss._confusion import ConfusionStats
 from xploss._deep_supervision import deep_supervision_loss
 from xploss._losses_bce import bce_dice_loss, binary_cross_entropy
 from xploss._losses_entropy import cross_entropy, focal_loss
@@ -17,26 +19,53 @@ from xploss._losses_overlap import (
     tversky_loss,
 )
 from xploss._metrics import dice_coefficient, jaccard_index, precision, true_positive_rate
+from xploss._metrics_confusion import (
+    accuracy,
+    balanced_accuracy,
+    confusion_metric,
+    confusion_stats,
+    f_beta_score,
+    false_negative_rate,
+    false_positive_rate,
+    matthews_corrcoef,
+    negative_predictive_value,
+    specificity,
+)
 from xploss._statistics import OverlapStats, overlap_stats
 
+CONFUSION_SCORES = tuple(_SCORES)
+"""The names of the confusion-matrix scores (``confusion_metric(metric=...)``)."""
+
 __all__ = [
+    "CONFUSION_SCORES",
+    "ConfusionStats",
     "OverlapStats",
+    "accuracy",
+    "balanced_accuracy",
     "bce_dice_loss",
     "binary_cross_entropy",
+    "confusion_metric",
+    "confusion_stats",
     "cross_entropy",
     "deep_supervision_loss",
     "dice_ce_loss",
     "dice_coefficient",
     "dice_focal_loss",
     "dice_loss",
+    "f_beta_score",
+    "false_negative_rate",
+    "false_positive_rate",
     "focal_loss",
     "focal_tversky_loss",
     "generalized_dice_focal_loss",
     "generalized_dice_loss",
     "jaccard_index",
     "jaccard_loss",
+    "matthews_corrcoef",
+    "negative_predictive_value",
     "overlap_stats",
     "precision",
+    "specificity",
     "true_positive_rate",
     "tversky_loss",
 ]

@@ -34,6 +34,6 @@ def all_reduce(axis_name: str | tuple[str, ...]) -> Callable[[OverlapStats], Ove
     """
 
     def summed(stats: OverlapStats) -> OverlapStats:
-        return OverlapStats(*(jax.lax.psum(s, axis_name) for s in stats))  # type: ignore[no-untyped-call]
+        return type(stats)(*(jax.lax.psum(s, axis_name) for s in stats))  # type: ignore[no-untyped-call]
 
     return summed

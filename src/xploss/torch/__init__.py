@@ -7,6 +7,16 @@ from xploss._extras import require
 require("torch", "torch", needed_by="xploss.torch")
 
 from xploss.torch._namespace import torch_namespace  # noqa: E402  (after the check)
+from xploss.torch.confusion import (  # noqa: E402
+    BalancedAccuracy,
+    ConfusionMatrixMetric,
+    FalseNegativeRate,
+    FalsePositiveRate,
+    FBetaScore,
+    MatthewsCorrCoef,
+    NegativePredictiveValue,
+    Specificity,
+)
 from xploss.torch.deep_supervision import DeepSupervisionLoss  # noqa: E402
 from xploss.torch.distributed import all_reduce  # noqa: E402
 from xploss.torch.entropy import (  # noqa: E402
@@ -30,20 +40,28 @@ from xploss.torch.metrics import DiceCoefficient, JaccardIndex, Precision, TrueP
 
 __all__ = [
     "BCEDiceLoss",
+    "BalancedAccuracy",
     "BinaryCrossEntropyLoss",
+    "ConfusionMatrixMetric",
     "CrossEntropyLoss",
     "DeepSupervisionLoss",
     "DiceCELoss",
     "DiceCoefficient",
     "DiceFocalLoss",
     "DiceLoss",
+    "FBetaScore",
+    "FalseNegativeRate",
+    "FalsePositiveRate",
     "FocalLoss",
     "FocalTverskyLoss",
     "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
     "JaccardIndex",
     "JaccardLoss",
+    "MatthewsCorrCoef",
+    "NegativePredictiveValue",
     "Precision",
+    "Specificity",
     "TruePositiveRate",
     "TverskyLoss",
     "all_reduce",

@@ -66,9 +66,7 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
     total = _AllReduce.apply(packed, anchor)  # type: ignore[no-untyped-call]
     sizes = [s.numel() for s in stats]
     parts = torch.split(total, sizes)
-    return OverlapStats(
-        *(p.reshape(s.shape).to(s.dtype) for p, s in zip(parts, stats, strict=True))
-    )
+    return type(stats)(*(p.reshape(s.shape).to(s.dtype) for p, s in zip(parts, stats, strict=True)))
 
 
 def summed_over_ranks(state: torch.Tensor) -> torch.Tensor:
