@@ -1,7 +1,7 @@
 """The state of the stateful metrics (issue 16), in PyTorch and Flax NNX (Keras:
 ``keras_metric_state_checks.py``): a class count that changes between updates raises; a torch
 ``state_dict`` round-trips at any point; updates from four threads lose no count; ``compute()``
-before any update is the score of empty statistics; a macro metric takes a batch of no image;
+before any update is the score of empty statistics; a samplewise metric takes a batch of no image;
 ``forward`` returns the batch's value; an empty rank adds nothing under torch.distributed."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from xploss._registry import METRICS
 
 NAMES = sorted(METRICS)
-AVERAGES = ["micro", "macro"]
+AVERAGES = ["global", "samplewise"]
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +79,10 @@ def silently(compute):
 @pytest.mark.parametrize("average", AVERAGES)
 @pytest.mark.parametrize(("first", "second"), [(3, 4), (1, 3), (3, 1)])
 def test_torch_a_change_of_class_count_raises_naming_both_shapes(xt, average, first, second):
-    metric = xt.DiceCoefficient(average=average, reduction="none")
+    metric = xt.DiceCoefficient(aggregation_level=average, reduction="none")
     metric.update(*torch_batch(first))
     held = metric.state.clone()
-    rows = 3 if average == "micro" else 2
+    rows = 3 if average == "global" else 2
     message = (
         rf"input of shape \(2, {second}, 4, 4\), with {second} classes on class_axis=1, "
         rf"but its state of shape \({rows}, {first}\) holds {first} classes"
@@ -120,9 +120,9 @@ def test_torch_state_dict_round_trips_at_any_point(xt, average):
     import torch
 
     for device in devices():
-        source = xt.JaccardIndex(average=average, reduction="none")
+        source = xt.JaccardIndex(aggregation_level=average, reduction="none")
         fresh = saved(source.state_dict(), device)
-        into_fresh = xt.JaccardIndex(average=average, reduction="none").to(device)
+        into_fresh = xt.JaccardIndex(aggregation_level=average, reduction="none").to(device)
         into_fresh.load_state_dict(fresh)  # fresh -> fresh
         assert silently(into_fresh.compute).item() == 1.0
         source.update(*torch_batch(seed=1))
@@ -159,9 +159,12 @@ def test_torch_state_dict_loads_in_a_model_with_assign_and_keeps_float64(xt):
             assert metric.compute().item() == pytest.approx(model[name].compute().item())
     with pytest.raises(RuntimeError, match=r"size mismatch for dice\.state"):
         macro = torch.nn.ModuleDict(
-            {"dice": xt.DiceCoefficient(average="macro"), "tpr": xt.TruePositiveRate()}
+            {
+                "dice": xt.DiceCoefficient(aggregation_level="samplewise"),
+                "tpr": xt.TruePositiveRate(),
+            }
         )
-        macro.load_state_dict(checkpoint)  # a micro state is no macro state
+        macro.load_state_dict(checkpoint)  # a global state is no samplewise state
     with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "tpr.state"'):
         other.load_state_dict({"dice.state": checkpoint["dice.state"]})
 
@@ -176,8 +179,8 @@ def test_torch_four_threads_count_as_one(xt, average):
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as possible
     batches = [torch_batch(seed=seed) for seed in range(4)]
-    threaded = xt.Precision(average=average, reduction="none")
-    serial = xt.Precision(average=average, reduction="none")
+    threaded = xt.Precision(aggregation_level=average, reduction="none")
+    serial = xt.Precision(aggregation_level=average, reduction="none")
     updates, errors = 150, []
 
     def work(batch):
@@ -200,7 +203,7 @@ def test_torch_four_threads_count_as_one(xt, average):
     for batch in batches:
         for _ in range(updates):
             serial.update(*batch)
-    if average == "micro":  # sums of counts: exact in any order
+    if average == "global":  # sums of counts: exact in any order
         assert threaded.state.equal(serial.state)
     else:  # sums of per-image ratios, in another order; the counts are exact
         assert threaded.state[1].equal(serial.state[1])
@@ -237,7 +240,7 @@ def test_torch_compute_before_any_update_warns_and_returns_zero_division(
     import torch
 
     cls = getattr(xt, METRICS[name].class_name)
-    metric = cls(average=average, reduction=reduction, zero_division=0.25)
+    metric = cls(aggregation_level=average, reduction=reduction, zero_division=0.25)
     message = r"compute\(\) called before any update\(\): returning zero_division=0.25"
     with pytest.warns(UserWarning, match=message):
         value = metric.compute()
@@ -280,13 +283,13 @@ def test_flax_compute_before_any_update_is_zero_division_silently(xj, name):
 def test_torch_a_batch_of_no_image_adds_nothing(xt, average):
     import torch
 
-    metric = xt.DiceCoefficient(average=average, reduction="none")
+    metric = xt.DiceCoefficient(aggregation_level=average, reduction="none")
     probabilities, targets = torch_batch(seed=6)
     metric.update(probabilities[:0], targets[:0])
     torch.testing.assert_close(metric.compute(), torch.ones(3, dtype=torch.float64))
     metric.update(probabilities, targets)
     metric.update(probabilities[:0], targets[:0])
-    alone = xt.DiceCoefficient(average=average, reduction="none")
+    alone = xt.DiceCoefficient(aggregation_level=average, reduction="none")
     alone.update(probabilities, targets)
     torch.testing.assert_close(metric.compute(), alone.compute(), rtol=0, atol=0)
 
@@ -301,10 +304,13 @@ def test_torch_forward_returns_the_batch_value_and_accumulates(xt, name, average
     import torch
 
     cls = getattr(xt, METRICS[name].class_name)
-    metric, both = cls(average=average, reduction=reduction), cls(average=average)
+    metric, both = (
+        cls(aggregation_level=average, reduction=reduction),
+        cls(aggregation_level=average),
+    )
     for seed in (7, 8):
         batch = torch_batch(seed=seed)
-        alone = cls(average=average, reduction=reduction)
+        alone = cls(aggregation_level=average, reduction=reduction)
         alone.update(*batch)
         value = metric(*batch)
         torch.testing.assert_close(value, alone.compute(), rtol=0, atol=0)

@@ -130,8 +130,10 @@ def test_modules_reject_bad_options():
         xt.GeneralizedDiceLoss(weight_type="log")
     with pytest.raises(ValueError, match="smooth_nr=-1 must be a finite number >= 0"):
         xt.DiceLoss(smooth_nr=-1)
-    with pytest.raises(ValueError, match="average='weighted' is not one of 'micro', 'macro'"):
-        xt.DiceCoefficient(average="weighted")
+    with pytest.raises(ValueError, match="aggregation_level='weighted' is not one of 'global'"):
+        xt.DiceCoefficient(aggregation_level="weighted")
+    with pytest.raises(TypeError, match=r"takes no average.*aggregation_level='global'"):
+        xt.DiceCoefficient(average="macro")  # 0.1's per-image choice, renamed
     with pytest.warns(UserWarning, match=r"compute\(\) called before any update\(\): returning"):
         assert xt.TruePositiveRate().compute().item() == 0.0  # zero_division (issue 16)
     with pytest.raises(ValueError, match=r"alpha=-0.3 must be a finite number >= 0"):
@@ -407,7 +409,9 @@ def test_training_loop_reaches_dice_above_0_9(loss):
 def test_dice_metric_accumulates_the_dataset_value():
     logits, labels = batch(seed=7, shape=(6, 3, 8, 8), dtype=torch.float32)
     micro = xt.DiceCoefficient(from_logits="softmax", reduction="none")
-    macro = xt.DiceCoefficient(from_logits="softmax", average="macro", reduction="none")
+    macro = xt.DiceCoefficient(
+        from_logits="softmax", aggregation_level="samplewise", reduction="none"
+    )
     for rows in (slice(0, 1), slice(1, 4), slice(4, 6)):
         micro.update(logits[rows], labels[rows])
         macro(logits[rows], labels[rows])
@@ -435,7 +439,7 @@ def test_dice_metric_accumulates_the_dataset_value():
 def test_jaccard_index_metric_accumulates_the_dataset_value():
     logits, labels = batch(seed=11, shape=(6, 3, 8, 8), dtype=torch.float32)
     micro = xt.JaccardIndex(from_logits="softmax", reduction="none")
-    macro = xt.JaccardIndex(from_logits="softmax", average="macro")
+    macro = xt.JaccardIndex(from_logits="softmax", aggregation_level="samplewise")
     for rows in (slice(0, 2), slice(2, 6)):
         micro.update(logits[rows], labels[rows])
         macro(logits[rows], labels[rows])
@@ -455,7 +459,7 @@ def test_precision_metric_accumulates_the_dataset_value():
     metric.update(probs[:1], target[:1])
     metric.update(probs[1:], target[1:])
     torch.testing.assert_close(metric.compute().float(), torch.tensor(3 / 4))
-    macro = xt.Precision(average="macro")
+    macro = xt.Precision(aggregation_level="samplewise")
     macro.update(probs, target)
     torch.testing.assert_close(macro.compute().float(), torch.tensor((2 / 3 + 1) / 2))
 
@@ -467,6 +471,6 @@ def test_true_positive_rate_metric_accumulates_the_dataset_value():
     metric.update(probs[:1], target[:1])
     metric.update(probs[1:], target[1:])
     torch.testing.assert_close(metric.compute().float(), torch.tensor(3 / 4))
-    macro = xt.TruePositiveRate(average="macro")
+    macro = xt.TruePositiveRate(aggregation_level="samplewise")
     macro.update(probs, target)
     torch.testing.assert_close(macro.compute().float(), torch.tensor((1 + 0.5) / 2))

@@ -39,16 +39,16 @@ def step(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, all_r
     loss = loss_fn(logits, labels) + gdl_fn(logits, labels)
     loss.backward()
     dice = xt.DiceCoefficient(from_logits="softmax", reduction="none")
-    tpr = xt.TruePositiveRate(from_logits="softmax", average="micro")
-    macro = xt.DiceCoefficient(from_logits="softmax", average="macro")
-    for metric in (dice, tpr, macro):
+    tpr = xt.TruePositiveRate(from_logits="softmax", aggregation_level="global")
+    samplewise = xt.DiceCoefficient(from_logits="softmax", aggregation_level="samplewise")
+    for metric in (dice, tpr, samplewise):
         metric.update(logits.detach(), labels)
     return {
         "loss": loss.detach().numpy(),
         "grads": np.concatenate([p.grad.numpy().ravel() for p in net.parameters()]),
         "dice": dice.compute().numpy(),
         "tpr": tpr.compute().numpy(),
-        "macro": macro.compute().numpy(),
+        "macro": samplewise.compute().numpy(),
     }
 
 

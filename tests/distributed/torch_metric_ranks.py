@@ -1,6 +1,6 @@
 """Two torch processes over gloo whose metrics saw different things: rank 1 saw nothing, or only
 an empty batch, or another number of classes than rank 0. Every metric kind (the four metrics,
-micro and macro, per class and averaged) returns the value of rank 0's data on both ranks.
+global and samplewise, per class and averaged) returns the value of rank 0's data on both ranks.
 
 Run as ``python -m tests.distributed.torch_metric_ranks OUT_DIR``: each rank writes what its
 ``compute()`` returned (or the error it raised) to ``OUT_DIR/rank{r}.json``. Every collective has
@@ -27,13 +27,13 @@ def data(classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def metrics() -> dict[str, torch.nn.Module]:
-    """Every metric kind, micro and macro, per class and averaged."""
+    """Every metric kind, global and samplewise, per class and averaged."""
     found = {}
     for name in ("DiceCoefficient", "JaccardIndex", "TruePositiveRate", "Precision"):
-        for average in ("micro", "macro"):
+        for average in ("global", "samplewise"):
             for reduction in ("none", "mean"):
                 metric = getattr(xt, name)(
-                    from_logits="softmax", average=average, reduction=reduction
+                    from_logits="softmax", aggregation_level=average, reduction=reduction
                 )
                 found[f"{name}/{average}/{reduction}"] = metric
     return found

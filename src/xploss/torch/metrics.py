@@ -1,12 +1,14 @@
 """Stateful metrics, declared from the registry: ``update(input, target)``, ``compute()``.
 
 The state is the additive statistics per class, kept in float64 on the inputs' device whatever
-``.half()`` or ``.to(dtype)`` do to the module. ``average="micro"`` sums ``tp``, ``Σy`` and ``Σp``
-over every image seen and takes one ratio per class: the dataset value. ``"macro"`` averages the
-per-image values. ``compute`` sums the state over the ranks of an initialised process group
-first, so the value is exact under DDP (a rank that saw nothing adds nothing). The class scores
-are then averaged (``reduction="mean"``) or returned (``"none"``). ``forward(input, target)``
-updates the state and returns the value of that batch alone, as in TorchMetrics.
+``.half()`` or ``.to(dtype)`` do to the module. ``aggregation_level="global"`` sums ``tp``, ``Σy``
+and ``Σp`` over every image seen and takes one ratio per class: the dataset value. ``"samplewise"``
+averages the per-image values (0.1's ``average="micro"`` and ``"macro"``, renamed to TorchMetrics'
+words: ``average`` is the class averaging of ``ConfusionMatrixMetric``). ``compute`` sums the state
+over the ranks of an initialised process group first, so the value is exact under DDP (a rank that
+saw nothing adds nothing). The class scores are then averaged (``reduction="mean"``) or returned
+(``"none"``). ``forward(input, target)`` updates the state and returns the value of that batch
+alone, as in TorchMetrics.
 
 The class count is fixed by the first batch until ``reset()``: a batch with another raises
 ``ValueError``. A batch of no image adds nothing. ``state_dict()`` always holds the ``state``
@@ -46,7 +48,11 @@ STATE_DTYPE = torch.float64
 
 @record
 class Accumulation(Options):
-    average: str = option("micro", choice("micro", "macro"), "pooled or per-image values")
+    aggregation_level: str = option(
+        "global",
+        choice("global", "samplewise"),
+        "pooled statistics, or the mean of per-image values",
+    )
     reduction: str = option("mean", choice("mean", "none"), "the mean over classes, or each")
     sync_on_compute: bool = option(True, flag, "sum the state over the process group")
 
@@ -60,8 +66,8 @@ class RegisteredMetric(Locked, RegisteredModule):
 
     entry: ClassVar[Metric]
     state: torch.Tensor
-    """``(3, C)``: ``tp``, ``Σy``, ``Σp`` (micro), or ``(2, C)``: the sum and the count of the
-    per-image values (macro); ``C = 0`` before the first update."""
+    """``(3, C)``: ``tp``, ``Σy``, ``Σp`` (global), or ``(2, C)``: the sum and the count of the
+    per-image values (samplewise); ``C = 0`` before the first update."""
 
     def __init_subclass__(cls, *, metric: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -70,11 +76,19 @@ class RegisteredMetric(Locked, RegisteredModule):
             cls.declare(cls.entry.options, ADAPTER)
 
     def __init__(self, **options: Any) -> None:
+        if "average" in options:
+            raise TypeError(
+                f"{type(self).__name__}() takes no average: the choice between pooled statistics "
+                "and the mean of per-image values is aggregation_level='global' or "
+                "'samplewise' (TorchMetrics' words; 0.1 called them average='micro' and "
+                "'macro'), and reduction='mean' or 'none' averages the classes. average is the "
+                "class averaging of ConfusionMatrixMetric."
+            )
         super().__init__(**options)
         self.register_buffer("state", self._empty(None))
 
     def _empty(self, device: torch.device | None) -> torch.Tensor:
-        rows = 3 if self.torch_options.average == "micro" else 2
+        rows = 3 if self.torch_options.aggregation_level == "global" else 2
         return torch.zeros((rows, 0), dtype=STATE_DTYPE, device=device)
 
     def _score(self, stats: OverlapStats) -> torch.Tensor:
@@ -86,11 +100,11 @@ class RegisteredMetric(Locked, RegisteredModule):
         self, input: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None
     ) -> torch.Tensor:
         """Add the batch's contribution to the state and return it: ``(3, C)`` or ``(2, C)``."""
-        micro = self.torch_options.average == "micro"
-        axes = reduced_axes(input.ndim, batch=micro, axis=None, class_axis=self.options.class_axis)
+        pooled = self.torch_options.aggregation_level == "global"
+        axes = reduced_axes(input.ndim, batch=pooled, axis=None, class_axis=self.options.class_axis)
         _, stats = statistics(target, input, self.options.updated({"axis": axes}), mask)
         stats = OverlapStats(*(s.to(STATE_DTYPE) for s in stats))
-        if micro:
+        if pooled:
             batch = torch.stack(tuple(stats))
         else:
             scores = self._score(stats)  # (B, C); no image adds a sum and a count of 0
@@ -120,7 +134,7 @@ class RegisteredMetric(Locked, RegisteredModule):
         """The metric of ``state``; without a class axis, the value of nothing seen."""
         zero = state.new_zeros(())
         empty = self._score(OverlapStats(zero, zero, zero))
-        if self.torch_options.average == "micro":
+        if self.torch_options.aggregation_level == "global":
             per_class = self._score(OverlapStats(*state))
         else:
             sums, count = state
@@ -209,9 +223,9 @@ class JaccardIndex(RegisteredMetric, metric="jaccard_index"):
     """Stateful Jaccard index (IoU): ``tp / (Σy + Σp - tp)`` of what was seen, per class.
 
     ``DiceCoefficient``'s options (hard by default, ``p > 0.5``; unsmoothed; a class empty in
-    both target and prediction scores ``zero_division``, 1). ``"micro"`` is the dataset IoU per
+    both target and prediction scores ``zero_division``, 1). ``"global"`` is the dataset IoU per
     class (TorchMetrics' ``JaccardIndex`` aggregates the same way, but takes the arg-max of
-    multi-class inputs and scores an empty class 0); ``"macro"`` the mean of per-image values.
+    multi-class inputs and scores an empty class 0); ``"samplewise"`` the mean of per-image values.
 
     Example:
         >>> import torch
