@@ -37,7 +37,6 @@ CONFUSION_SCORES = tuple(_SCORES)
 """The names of the confusion-matrix scores (``confusion_metric(metric=...)``)."""
 
 __all__ = [
-    "CONFUSION_SCORES",
     "ConfusionStats",
     "OverlapStats",
     "accuracy",

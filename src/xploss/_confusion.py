@@ -22,6 +22,16 @@ class ConfusionStats(NamedTuple):
 
     Being sums, the statistics of disjoint parts of the data add up to those of the whole: a
     stateful metric keeps them, and processes add them.
+
+    Example:
+        >>> import numpy as np
+        >>> from xploss import confusion_stats
+        >>> y_true, y_pred = np.array([1, 0, 1, 1]), np.array([0.9, 0.8, 0.4, 0.7])
+        >>> halves = [confusion_stats(y_true[i : i + 2], y_pred[i : i + 2], class_axis=None)
+        ...           for i in (0, 2)]
+        >>> whole = ConfusionStats(*(a + b for a, b in zip(*halves)))
+        >>> [float(s[0]) for s in whole]  # tp, fp, fn, tn
+        [2.0, 1.0, 1.0, 0.0]
     """
 
     tp: Array

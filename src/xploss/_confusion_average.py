@@ -62,16 +62,25 @@ def class_average(stats: ConfusionStats, name: str, options: Any, xp: Namespace)
     entries = _counted(valid, value, xp)
     weight = entries * (stats.tp + stats.fn) if options.average == "weighted" else entries
     total = xp.sum(weight * xp.where(valid, value, xp.zeros_like(value)), axis=-1)
-    mean = _mean(total, xp.sum(weight, axis=-1), options, xp)
-    return Averaged(mean, xp.sum(entries, axis=-1))
+    weights = xp.sum(weight, axis=-1)
+    count = xp.sum(entries, axis=-1)
+    if _is_nan(options.zero_division):  # a weighted mean of no support is 0/0 too: left out
+        count = xp.where(weights == 0, xp.zeros_like(count), count)
+    return Averaged(_mean(total, weights, options, xp), count)
 
 
-def image_sums(per_image: Averaged, xp: Namespace) -> Averaged:
+def image_sums(per_image: Averaged, xp: Namespace, weight: Array | None = None) -> Averaged:
     """The sum over the images (the first axis) of the averages that had an entry, and their
-    number: sums, which devices add before ``image_mean`` divides."""
+    number: sums, which devices add before ``image_mean`` divides. ``weight``, one per image
+    (Keras' ``sample_weight``), makes them the weighted sum and the sum of the weights."""
     entered = per_image.count > 0
     kept = xp.where(entered, per_image.value, xp.zeros_like(per_image.value))
-    return Averaged(xp.sum(kept, axis=0), xp.sum(_counted(entered, per_image.value, xp), axis=0))
+    counted = _counted(entered, per_image.value, xp)
+    if weight is not None:
+        weight = xp.astype(xp.reshape(weight, (-1,) + (1,) * (counted.ndim - 1)), counted.dtype)
+        counted = counted * weight
+        kept = kept * counted
+    return Averaged(xp.sum(kept, axis=0), xp.sum(counted, axis=0))
 
 
 def image_mean(sums: Averaged, options: Any, xp: Namespace) -> Averaged:

@@ -37,25 +37,32 @@ def score_names(metrics: object, option: str = "metrics") -> tuple[str, ...]:
 
 
 def batch_state(
-    y_true: Array, y_pred: Array, options: Any, mask: Array | None, names: tuple[str, ...]
+    y_true: Array,
+    y_pred: Array,
+    options: Any,
+    mask: Array | None,
+    names: tuple[str, ...],
+    image_weight: Array | None = None,
 ) -> ConfusionState:
-    """What a batch adds to the state (in the accumulation dtype of its predictions)."""
+    """What a batch adds to the state (in the accumulation dtype of its predictions);
+    ``image_weight``, one per image, weighs each image's values in the samplewise sums."""
     samplewise = options.aggregation_level == "samplewise"
     stats = class_last_stats(y_true, y_pred, options, mask, samplewise=samplewise)
     xp = array_namespace(tp=stats.tp)
     if not samplewise:
         return ConfusionState(xp.stack(stats), None)
     counts = xp.stack([xp.sum(s, axis=0) for s in stats])
-    per_score = [xp.stack(_image_sums(stats, name, options, xp)) for name in names]
+    per_score = [xp.stack(_image_sums(stats, name, options, xp, image_weight)) for name in names]
     return ConfusionState(counts, xp.stack(per_score))
 
 
 def _image_sums(
-    stats: ConfusionStats, name: str, options: Any, xp: Namespace
+    stats: ConfusionStats, name: str, options: Any, xp: Namespace, weight: Array | None
 ) -> tuple[Array, Array]:
     """``(2, C + 1)``: the per-class sums, then the ``average``'s."""
-    per_class = image_sums(class_average(stats, name, options.updated({"average": "none"}), xp), xp)
-    averaged = image_sums(class_average(stats, name, options, xp), xp)
+    per_class = class_average(stats, name, options.updated({"average": "none"}), xp)
+    per_class = image_sums(per_class, xp, weight)
+    averaged = image_sums(class_average(stats, name, options, xp), xp, weight)
     if options.average == "none":  # one column more, so that every layout is (2, C + 1)
         averaged = Averaged(xp.sum(averaged.value)[None], xp.sum(averaged.count)[None])
     else:

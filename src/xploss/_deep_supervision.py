@@ -2,7 +2,8 @@
 
 The target is resized to each output's size (nearest for labels, the average of each block for
 soft targets) and the terms are weighted: nnU-Net's halving weights ``1/2^i``, normalised to
-sum to 1, by default.
+sum to 1, by default. ``supervised_sum`` is the one loop; ``deep_supervision_loss`` and the
+PyTorch and Keras ``DeepSupervisionLoss`` classes call it with their own argument order.
 """
 
 from __future__ import annotations
@@ -38,26 +39,79 @@ def scale_weights(weights: Sequence[float] | None, count: int) -> tuple[float, .
     return values
 
 
-def resized_target(y_true: Array, shape: _checks.Shape, *, mode: str = "auto") -> Array:
-    """``y_true`` resized to ``shape`` on every axis whose size differs.
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of ``MODES``."""
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}.")
+    return mode
+
+
+def check_options(weights: Sequence[float] | None, mode: str) -> None:
+    """A class's options, checked when it is built: the mode, and weights that are numbers
+    ``>= 0`` (their count is checked against the outputs of each call)."""
+    check_mode(mode)
+    if weights is not None:
+        scale_weights(weights, len(weights))
+
+
+def holds_labels(y_true: Array, y_pred: Array, class_axis: int) -> bool:
+    """Whether ``y_true`` holds the labels of ``y_pred``'s several classes, whatever its dtype:
+    class indices (``y_pred`` without its class axis) or a label map (size 1 on it, MONAI's
+    ``(B, 1, *spatial)``). Soft targets keep the class axis at full size, and a single
+    channel's mask may be soft."""
+    true_shape, pred_shape = _checks.shape_of(y_true), _checks.shape_of(y_pred)
+    index = _checks.normalize_class_axis(class_axis, pred_shape)
+    classes = pred_shape[index]
+    if classes is None or classes < 2:
+        return False
+    if len(true_shape) == len(pred_shape) - 1:
+        return True
+    return len(true_shape) == len(pred_shape) and true_shape[index] == 1
+
+
+def resize_mode(y_true: Array, y_pred: Array, class_axis: int, mode: str = "auto") -> str:
+    """``mode``, with ``"auto"`` made ``"nearest"`` for labels (integer and bool targets, and
+    floating ones that ``holds_labels``) and ``"average"`` for other floating targets."""
+    if check_mode(mode) != "auto":
+        return mode
+    xp = array_namespace(y_true=y_true)
+    floating = _checks.dtype_kind(y_true.dtype, xp) == "real floating"
+    return "average" if floating and not holds_labels(y_true, y_pred, class_axis) else "nearest"
+
+
+def target_shape(y_true: Array, y_pred: Array, class_axis: int) -> _checks.Shape:
+    """The target's shape at ``y_pred``'s scale: ``y_pred``'s spatial sizes in the target's
+    layout (class indices have no class axis; a label map keeps its size-1 one)."""
+    true_shape, pred_shape = _checks.shape_of(y_true), _checks.shape_of(y_pred)
+    rank = len(pred_shape)
+    index = _checks.normalize_class_axis(class_axis, pred_shape)
+    if len(true_shape) == rank - 1:
+        return pred_shape[:index] + pred_shape[index + 1 :]
+    if len(true_shape) != rank:
+        raise ValueError(
+            f"the target of shape {true_shape} cannot be resized to the output of shape "
+            f"{pred_shape}: it needs the output's rank, or one less (class indices)."
+        )
+    return tuple(
+        t if a == index else p for a, (t, p) in enumerate(zip(true_shape, pred_shape, strict=True))
+    )
+
+
+def resized_target(y_true: Array, y_pred: Array, class_axis: int, *, mode: str = "auto") -> Array:
+    """``y_true`` at ``y_pred``'s scale: resized on every axis whose size differs.
 
     ``"nearest"`` takes, for output index ``i`` of an axis of ``n`` entries resized to ``m``,
     the entry ``floor((i + 1/2)·n/m)``: the nearest centre (PyTorch's and MONAI's
     ``"nearest-exact"``), which keeps class indices exact. ``"average"`` takes the mean of each
     block of ``n/m`` entries (a soft target's area average; ``n`` a multiple of ``m``).
-    ``"auto"`` is nearest for integer and bool targets, average for floating ones.
+    ``"auto"`` is nearest for labels: integer and bool targets, and floating class indices or
+    a floating label map ``(B, 1, *spatial)`` beside a prediction of several classes (MONAI's
+    label maps are float); average for other floating targets (see ``resize_mode``).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}.")
+    mode = resize_mode(y_true, y_pred, class_axis, mode)
+    shape = target_shape(y_true, y_pred, class_axis)
     xp = array_namespace(y_true=y_true)
     current = _checks.shape_of(y_true)
-    if len(current) != len(shape):
-        raise ValueError(
-            f"the target of shape {current} cannot be resized to {shape}: the ranks differ."
-        )
-    if mode == "auto":
-        floating = _checks.dtype_kind(y_true.dtype, xp) == "real floating"
-        mode = "average" if floating else "nearest"
     for axis, (size, wanted) in enumerate(zip(current, shape, strict=True)):
         if size == wanted or wanted is None or size is None:
             continue
@@ -78,17 +132,28 @@ def resized_target(y_true: Array, shape: _checks.Shape, *, mode: str = "auto") -
     return y_true
 
 
-def target_shape(y_true: Array, y_pred: Array, class_axis: int) -> _checks.Shape:
-    """The target's shape at ``y_pred``'s scale: ``y_pred``'s spatial sizes in the target's
-    layout (class indices have no class axis; a label map keeps its size-1 one)."""
-    true_shape, pred_shape = _checks.shape_of(y_true), _checks.shape_of(y_pred)
-    rank = len(pred_shape)
-    index = _checks.normalize_class_axis(class_axis, pred_shape)
-    if len(true_shape) == rank - 1:
-        return pred_shape[:index] + pred_shape[index + 1 :]
-    return tuple(
-        t if a == index else p for a, (t, p) in enumerate(zip(true_shape, pred_shape, strict=True))
-    )
+def supervised_sum(
+    term: Callable[[Any, Any], Any],
+    y_true: Any,
+    y_preds: Any,
+    *,
+    weights: Sequence[float] | None = None,
+    mode: str = "auto",
+    class_axis: int = -1,
+    name: str = "y_preds",
+) -> Any:
+    """``Σ_i w_i·term(y_true at the scale of y_preds[i], y_preds[i])``: the loop of every deep
+    supervision (``name`` is the outputs' argument, for the error of an empty list)."""
+    outputs = [y_preds] if hasattr(y_preds, "shape") else list(y_preds)
+    if not outputs:
+        raise ValueError(f"{name} holds no output: give one array per decoder scale.")
+    factors = scale_weights(weights, len(outputs))
+    total = None
+    for factor, y_pred in zip(factors, outputs, strict=True):
+        target = resized_target(y_true, y_pred, class_axis, mode=mode)
+        weighted = factor * term(target, y_pred)
+        total = weighted if total is None else total + weighted
+    return total
 
 
 def deep_supervision_loss(
@@ -111,7 +176,9 @@ def deep_supervision_loss(
         weights: one per output; by default ``1/2^i`` normalised to sum to 1 (nnU-Net; MONAI's
             ``weight_mode="exp"`` is ``weights=(1, 0.5, 0.25, ...)``, floored at 1/16).
         mode: how the target is resized: ``"nearest"`` (labels), ``"average"`` (soft targets)
-            or ``"auto"`` (nearest for integer and bool targets, average for floating ones).
+            or ``"auto"``: nearest for labels (integer and bool targets, and floating class
+            indices or a floating label map ``(B, 1, *spatial)`` beside outputs of several
+            classes), average for other floating targets.
         class_axis: the class axis of the outputs (passed on to ``loss``).
         options: passed on to ``loss``.
 
@@ -129,14 +196,11 @@ def deep_supervision_loss(
         >>> round(float(loss), 6)  # (2/3)·0.15 + (1/3)·0.1
         0.133333
     """
-    outputs = [y_preds] if hasattr(y_preds, "shape") else list(y_preds)
-    if not outputs:
-        raise ValueError("y_preds holds no output: give one array per decoder scale.")
-    factors = scale_weights(weights, len(outputs))
-    total: Array | None = None
-    for factor, y_pred in zip(factors, outputs, strict=True):
-        target = resized_target(y_true, target_shape(y_true, y_pred, class_axis), mode=mode)
-        term = factor * loss(target, y_pred, class_axis=class_axis, **options)
-        total = term if total is None else total + term
-    assert total is not None
+
+    def term(target: Array, y_pred: Array) -> Array:
+        return loss(target, y_pred, class_axis=class_axis, **options)
+
+    total: Array = supervised_sum(
+        term, y_true, y_preds, weights=weights, mode=mode, class_axis=class_axis
+    )
     return total

@@ -208,8 +208,7 @@ matthews_corrcoef = _declare(
     "Matthews correlation coefficient of each class against the rest:\n"
     "    ``(tp·tn - fp·fn) / √((tp + fp)(tp + fn)(tn + fp)(tn + fn))``, in [-1, 1]; 0/0 (a\n"
     "    constant target or prediction) is ``zero_division`` (0, as scikit-learn).",
-    EXAMPLE
-    + "        >>> values = matthews_corrcoef(labels, predicted, average='none')\n"
+    EXAMPLE + "        >>> values = matthews_corrcoef(labels, predicted, average='none')\n"
     "        >>> [round(float(v), 4) for v in values]\n"
     "        [0.6325, 0.3333, 0.6325]",
 )

@@ -66,6 +66,10 @@ def concat(arrays: Any, /, *, axis: int = 0) -> Any:
     return tf.concat(list(arrays), axis)
 
 
+def stack(arrays: Any, /, *, axis: int = 0) -> Any:
+    return tf.stack(list(arrays), axis)
+
+
 def expand_dims(x: tf.Tensor, /, *, axis: int = 0) -> Any:
     return tf.expand_dims(x, axis)
 
@@ -144,6 +148,10 @@ def log_softmax(x: tf.Tensor, axis: int) -> Any:
 
 
 abs = tf.math.abs
+sqrt = tf.math.sqrt
+logical_and = tf.math.logical_and
+logical_or = tf.math.logical_or
+logical_not = tf.math.logical_not
 sign = tf.math.sign
 expm1 = tf.math.expm1
 log = tf.math.log

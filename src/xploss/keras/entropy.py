@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-from xploss._deep_supervision import MODES, resized_target, scale_weights, target_shape
+from xploss._deep_supervision import check_options, supervised_sum
 from xploss.keras._base import MODULE, PACKAGE, labels
 from xploss.keras.losses import RegisteredLoss
 
@@ -124,8 +124,9 @@ class DeepSupervisionLoss(keras.losses.Loss):
         weights: one per output, the full resolution first; by default ``1/2^i`` normalised to
             sum to 1 (nnU-Net).
         mode: how the target is resized: ``"nearest"``, ``"average"`` or ``"auto"`` (see
-            ``xploss.deep_supervision_loss``; Keras casts targets to floats, so class indices
-            need ``mode="nearest"``).
+            ``xploss.deep_supervision_loss``: Keras casts targets to floats, and ``"auto"``
+            takes floating class indices and label maps beside outputs of several classes for
+            labels, other floating targets for soft ones).
 
     Example:
         >>> import numpy as np
@@ -155,24 +156,24 @@ class DeepSupervisionLoss(keras.losses.Loss):
                 f"DeepSupervisionLoss takes an xploss Keras loss (DiceCELoss(...), ...), whose "
                 f"per-sample values it weighs; got {type(loss).__name__}."
             )
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}.")
         self.weights = None if weights is None else tuple(float(w) for w in weights)
-        if self.weights is not None:
-            scale_weights(self.weights, len(self.weights))
+        check_options(self.weights, mode)
         self.loss, self.mode = loss, mode
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         outputs = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
-        factors = scale_weights(self.weights, len(outputs))
         class_axis = self.loss.options.class_axis
-        total = None
-        for factor, output in zip(factors, outputs, strict=True):
-            target = labels(y_true, output, class_axis)
-            shape = target_shape(target, output, class_axis)
-            term = factor * self.loss.call(resized_target(target, shape, mode=self.mode), output)
-            total = term if total is None else total + term
-        return total
+        if outputs:  # Keras' rank rule, the same at every scale (an empty list fails below)
+            y_true = labels(y_true, outputs[0], class_axis)
+        return supervised_sum(
+            self.loss.call,
+            y_true,
+            outputs,
+            weights=self.weights,
+            mode=self.mode,
+            class_axis=class_axis,
+            name="y_pred",
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -26,6 +26,7 @@ from xploss.torch.entropy import (  # noqa: E402
     FocalLoss,
     GeneralizedDiceFocalLoss,
 )
+from xploss.torch.interop import as_torchmetrics  # noqa: E402  (imports TorchMetrics on use)
 from xploss.torch.losses import (  # noqa: E402
     BCEDiceLoss,
     BinaryCrossEntropyLoss,
@@ -65,6 +66,7 @@ __all__ = [
     "TruePositiveRate",
     "TverskyLoss",
     "all_reduce",
+    "as_torchmetrics",
 ]
 
 # torch_namespace and reduced_axes were public names of the 0.1 module.

@@ -31,7 +31,6 @@ from xploss._confusion_state import ConfusionState, batch_state, score_names, st
 from xploss._options import Options, option, record
 from xploss._options_confusion import FBetaOptions
 from xploss._registry import Adapter, describe
-from xploss._state import check_class_count
 from xploss._validators import flag, positive_integer
 from xploss.torch._module import Locked, RegisteredModule
 from xploss.torch.distributed import is_distributed, summed_over_ranks
@@ -124,6 +123,7 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
         self.register_buffer("counts", self._empty((4,)))
         self.register_buffer("images", self._empty((len(self.names), 2)))
         self.register_buffer("samples_seen", torch.zeros((), dtype=torch.int64))
+        self._background_left_out = not self.options.include_background
 
     @classmethod
     def declare_defaults(cls) -> None:
@@ -157,27 +157,37 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
     ) -> ConfusionState:
         """Add the batch's state to the metric's and return it."""
         input, target, mask = self._kept(input, target, mask)
+        class_axis = self.options.class_axis
+        channels = 1 if class_axis is None else int(input.shape[class_axis])
+        # include_background=False keeps a single channel (with a warning), as MONAI does
+        self._background_left_out = not self.options.include_background and channels > 1
         got = batch_state(target, input, self.options, mask, self.names)
-        batch = ConfusionState(
-            got.counts.to(STATE_DTYPE),
+        counts: torch.Tensor = got.counts.to(STATE_DTYPE)
+        images: torch.Tensor = (
             self._empty((len(self.names), 2), input.device)
             if got.images is None
-            else got.images.to(STATE_DTYPE),
+            else got.images.to(STATE_DTYPE)
         )
         with self._lock:
             held = self.counts
             if held.shape[-1]:
-                self._check_classes(held, batch.counts)
-                self.counts, self.images = held + batch.counts, self.images + batch.images
+                self._check_classes(held, counts, tuple(input.shape))
+                self.counts, self.images = held + counts, self.images + images
             else:
-                self.counts, self.images = batch.counts, batch.images
-        return batch
+                self.counts, self.images = counts, images
+        return ConfusionState(counts, images)
 
-    def _check_classes(self, held: torch.Tensor, got: torch.Tensor) -> None:
+    def _check_classes(self, held: torch.Tensor, got: torch.Tensor, shape: tuple[int, ...]) -> None:
+        # The counts' classes, not the input's class axis: include_background=False leaves one
+        # out, and class_axis=None inputs have none.
         if held.shape[-1] != got.shape[-1]:
-            owner, remedy = type(self).__name__, "call reset() first to change it"
-            state, shape = tuple(held.shape), (None, got.shape[-1])
-            check_class_count(owner, state, "input", shape, 1, remedy)
+            left_out = "" if self.options.include_background else " besides the background"
+            raise ValueError(
+                f"{type(self).__name__} got input of shape {shape}, with {got.shape[-1]} classes"
+                f"{left_out}, but its state of shape {tuple(held.shape)} holds {held.shape[-1]} "
+                "classes: the number of classes cannot change between updates; call reset() "
+                "first to change it."
+            )
 
     def update(
         self, input: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
@@ -196,7 +206,7 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
         with self._lock:
             state = ConfusionState(self.counts, self.images)
         if self.torch_options.sync_on_compute and is_distributed():
-            state = ConfusionState(*(summed_over_ranks(s) for s in state))
+            state = ConfusionState(summed_over_ranks(self.counts), summed_over_ranks(self.images))
         return state
 
     def _results(self, state: ConfusionState, *, per_class: bool = False) -> dict[str, Averaged]:
@@ -236,17 +246,18 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
         names = self._class_names(int(per_class[self.names[0]].value.shape[-1]))
         report: dict[str, float] = {}
         for score in self.names:
-            report[score] = float(averaged[score].value)
+            if self.options.average != "none":  # else the per-class values are the report
+                report[score] = float(averaged[score].value)
             for name, value in zip(names, per_class[score].value.tolist(), strict=True):
                 report[f"{score}/{name}"] = value
         return report
 
     def _class_names(self, count: int) -> tuple[str, ...]:
-        given = self.torch_options.class_names
+        given: tuple[str, ...] | None = self.torch_options.class_names
         if given is None:
-            first = 0 if self.options.include_background else 1
+            first = int(self._background_left_out)
             return tuple(str(c) for c in range(first, first + count))
-        if len(given) == count + 1 and not self.options.include_background:
+        if len(given) == count + 1 and self._background_left_out:
             return given[1:]
         if len(given) != count:
             raise ValueError(
@@ -292,42 +303,98 @@ ConfusionMatrixMetric.declare_defaults()
 
 
 class Specificity(ConfusionMatrixMetric):
-    """Specificity ``tn / (tn + fp)`` of everything seen; see ``ConfusionMatrixMetric``."""
+    """Specificity ``tn / (tn + fp)`` of everything seen; see ``ConfusionMatrixMetric``.
+
+    Example:
+        >>> import torch
+        >>> metric = Specificity()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # tn = 1 of tn + fp = 2
+        0.5
+    """
 
     score = "specificity"
 
 
 class FBetaScore(ConfusionMatrixMetric):
-    """F-beta ``(1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp)`` of everything seen (``beta``)."""
+    """F-beta ``(1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp)`` of everything seen (``beta``).
+
+    Example:
+        >>> import torch
+        >>> metric = FBetaScore(beta=2.0)
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # tp = fp = fn = 1: F-beta is 1/2 whatever beta
+        0.5
+    """
 
     score = "f_beta"
 
 
 class BalancedAccuracy(ConfusionMatrixMetric):
-    """Balanced accuracy ``(recall + specificity) / 2`` of each class against the rest."""
+    """Balanced accuracy ``(recall + specificity) / 2`` of each class against the rest.
+
+    Example:
+        >>> import torch
+        >>> metric = BalancedAccuracy()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # (1/2 + 1/2) / 2
+        0.5
+    """
 
     score = "balanced_accuracy"
 
 
 class MatthewsCorrCoef(ConfusionMatrixMetric):
-    """Matthews correlation of each class against the rest, of everything seen."""
+    """Matthews correlation of each class against the rest, of everything seen.
+
+    Example:
+        >>> import torch
+        >>> metric = MatthewsCorrCoef()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # tp·tn - fp·fn = 0
+        0.0
+    """
 
     score = "matthews_corrcoef"
 
 
 class NegativePredictiveValue(ConfusionMatrixMetric):
-    """Negative predictive value ``tn / (tn + fn)`` of everything seen."""
+    """Negative predictive value ``tn / (tn + fn)`` of everything seen.
+
+    Example:
+        >>> import torch
+        >>> metric = NegativePredictiveValue()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # tn = 1 of tn + fn = 2
+        0.5
+    """
 
     score = "negative_predictive_value"
 
 
 class FalsePositiveRate(ConfusionMatrixMetric):
-    """False-positive rate ``fp / (fp + tn)`` of everything seen (lower is better)."""
+    """False-positive rate ``fp / (fp + tn)`` of everything seen (lower is better).
+
+    Example:
+        >>> import torch
+        >>> metric = FalsePositiveRate()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # fp = 1 of fp + tn = 2
+        0.5
+    """
 
     score = "false_positive_rate"
 
 
 class FalseNegativeRate(ConfusionMatrixMetric):
-    """False-negative rate ``fn / (fn + tp)`` of everything seen (lower is better)."""
+    """False-negative rate ``fn / (fn + tp)`` of everything seen (lower is better).
+
+    Example:
+        >>> import torch
+        >>> metric = FalseNegativeRate()
+        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
+        >>> round(float(metric.compute()), 4)  # fn = 1 of fn + tp = 2
+        0.5
+    """
 
     score = "false_negative_rate"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from xploss._deep_supervision import MODES, resized_target, scale_weights, target_shape
+from xploss._deep_supervision import check_options, supervised_sum
 
 
 class DeepSupervisionLoss(nn.Module):
@@ -22,9 +22,9 @@ class DeepSupervisionLoss(nn.Module):
             floored at 1/16; its ``"same"`` is ``(1, 1, ...)``.
         mode: how the target is resized to each output: ``"nearest"`` (the nearest centre,
             MONAI's ``"nearest-exact"``), ``"average"`` (the mean of each block, for soft
-            targets) or ``"auto"`` (nearest for integer and bool targets, average for floating
-            ones; a floating label map ``(B, 1, *spatial)`` beside a prediction of several
-            channels counts as labels).
+            targets) or ``"auto"`` (nearest for labels: integer and bool targets, and floating
+            class indices or a floating label map ``(B, 1, *spatial)`` beside a prediction of
+            several channels; average for other floating targets).
 
     ``forward(input, target)`` takes a list or tuple of ``(B, C, *spatial_i)`` outputs (or one
     tensor, the loss itself) and the full-resolution target.
@@ -43,29 +43,27 @@ class DeepSupervisionLoss(nn.Module):
         self, loss: nn.Module, *, weights: Sequence[float] | None = None, mode: str = "auto"
     ) -> None:
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}.")
-        if weights is not None:
-            scale_weights(weights, len(weights))
+        check_options(weights, mode)
         self.loss, self.weights, self.mode = loss, weights, mode
 
     def forward(
         self, input: torch.Tensor | Sequence[torch.Tensor], target: torch.Tensor
     ) -> torch.Tensor:
-        outputs = [input] if isinstance(input, torch.Tensor) else list(input)
-        if not outputs:
-            raise ValueError("input holds no output: give one tensor per decoder scale.")
-        factors = scale_weights(self.weights, len(outputs))
-        mode = self.mode
-        if mode == "auto" and target.ndim == outputs[0].ndim and target.shape[1] == 1:
-            mode = "nearest" if outputs[0].shape[1] > 1 else "auto"  # a label map
-        total: torch.Tensor | None = None
-        for factor, output in zip(factors, outputs, strict=True):
-            scaled = resized_target(target, target_shape(target, output, 1), mode=mode)
-            term: torch.Tensor = factor * self.loss(output, scaled)
-            total = term if total is None else total + term
-        assert total is not None
+        total: torch.Tensor = supervised_sum(
+            self._scale_loss,
+            target,
+            input,
+            weights=self.weights,
+            mode=self.mode,
+            class_axis=1,
+            name="input",
+        )
         return total
+
+    def _scale_loss(self, target: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """The loss of one scale: the module's ``loss(input, target)`` order."""
+        value: torch.Tensor = self.loss(output, target)
+        return value
 
     def extra_repr(self) -> str:
         return f"weights={self.weights}, mode={self.mode!r}"
