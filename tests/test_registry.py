@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import xploss
 from tests.strategies import cases, tolerance
-from xploss import _validators
+from xploss import _confusion, _validators
 from xploss._registry import FUNCTIONS, LOSSES, METRICS
 
 NAMES = sorted(FUNCTIONS)
@@ -30,6 +30,7 @@ BAD_VALUES = {
     "callable_or_none": 3,
     "weights": -1.0,
     "optional_integer": 1.5,
+    "score_name": "no-such-score",
     "positive_integer": 0,
     "probability_threshold": 1.5,
     "exclusive_activation": "sigmoid",
@@ -52,6 +53,12 @@ def options_for(name: str) -> dict[str, object]:
         options["axis"] = (1, 2)  # the class axis stays
     if name == "overlap_stats":
         options["axis"] = (0, 1, 2)
+    fields = FUNCTIONS[name].options.names
+    if "axis" not in fields:  # the confusion metrics: per image, then over the images
+        del options["axis"]
+        options["aggregation_level"] = "samplewise"
+        if "average" in fields:
+            options["average"] = "weighted"
     return options
 
 
@@ -110,7 +117,7 @@ def test_every_validator_has_a_bad_value():
         for f in dataclasses.fields(function.options)
     }
     assert validators - {"choice", "axis"} <= set(BAD_VALUES), validators - set(BAD_VALUES)
-    assert all(hasattr(_validators, name) for name in BAD_VALUES)
+    assert all(hasattr(_validators, name) or hasattr(_confusion, name) for name in BAD_VALUES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -163,7 +170,9 @@ def test_every_metric_has_a_functional_counterpart_with_the_same_options(name):
 def drawn_options(name: str, case) -> dict[str, object]:
     """The drawn case as options of ``name``: only those its record has."""
     fields = FUNCTIONS[name].options.names
-    options = {"axis": case.axis, "class_axis": case.class_axis, "from_logits": case.from_logits}
+    options = {"class_axis": case.class_axis, "from_logits": case.from_logits}
+    if "axis" in fields:  # the confusion metrics choose their sums by aggregation_level
+        options["axis"] = case.axis
     if "smooth_nr" in fields:
         options |= {"smooth_nr": case.smooth_nr, "smooth_dr": case.smooth_dr}
     return options
@@ -189,7 +198,7 @@ def test_every_eager_backend_agrees_with_numpy_on_drawn_cases(name, eager_backen
     )
     got = (
         np.stack([backend.to_numpy(r) for r in result])
-        if name == "overlap_stats"
+        if isinstance(result, tuple)  # overlap_stats, confusion_stats
         else (backend.to_numpy(result))
     )
     np.testing.assert_allclose(got, as_numpy(exact), **tolerance(case.dtype))

@@ -262,7 +262,7 @@ def test_report_rejects_a_wrong_number_of_class_names(include_background):
         class_names=("a", "b", "c", "d"), include_background=include_background, **options
     )
     metric.update(x, y)
-    with pytest.raises(ValueError, match=r"class_names has 4 names.*holds [23] classes"):
+    with pytest.raises(ValueError, match=r"got 4 class_names .* for an input of 3 classes"):
         metric.report()
 
 
@@ -288,7 +288,7 @@ NAMED = {
 def test_named_subclasses_compute_their_score_and_reject_metrics(cls):
     score = NAMED[cls]
     assert "metrics" not in inspect.signature(cls).parameters
-    with pytest.raises(TypeError, match=rf"{cls.__name__} computes '{score}' alone"):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\(\) computes '{score}' alone"):
         cls(metrics=("dice",))
     x, y, options = LAYOUTS["labels"]
     options = {**options, "average": "weighted", "beta": 2.0}

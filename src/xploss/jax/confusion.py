@@ -21,7 +21,7 @@ state is a sum (the per-image values and their numbers too), so the sum is exact
 
 from __future__ import annotations
 
-import inspect
+import types
 from typing import Any, ClassVar
 
 import jax
@@ -29,8 +29,17 @@ import jax.numpy as jnp
 from flax import nnx
 
 from xploss import _checks
-from xploss._confusion_state import ConfusionState, batch_state, score_names, state_results
-from xploss._options import PerClass, Synced, option, record
+from xploss._confusion_report import (
+    SINGLE_SCORES,
+    Reporting,
+    class_labels,
+    one_score,
+    report,
+    single_score_doc,
+    without_metrics,
+)
+from xploss._confusion_state import ConfusionState, batch_state, state_results
+from xploss._options import PerClass, Synced, record
 from xploss._options_confusion import FBetaOptions
 from xploss._registry import Adapter, describe
 from xploss._state import per_class_axes
@@ -48,22 +57,9 @@ __all__ = [
 ]
 
 
-def class_names(value: object, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):  # type: ignore[attr-defined]
-        raise TypeError(f"{name} must be a sequence of str, one per class; got {value!r}.")
-    return tuple(value)  # type: ignore[arg-type]
-
-
 @record
-class FlaxConfusionOptions(PerClass, Synced):
+class FlaxConfusionOptions(Reporting, PerClass, Synced):
     """The Flax metric's own options: the scores, the classes, and ``all_reduce``."""
-
-    metrics: tuple[str, ...] = option(("dice",), score_names, "the scores: names or aliases")
-    class_names: tuple[str, ...] | None = option(
-        None, class_names, "one name per class of logits, for compute_report()"
-    )
 
 
 ADAPTER = Adapter(own=FlaxConfusionOptions, hidden=frozenset({"all_reduce"}))
@@ -95,18 +91,12 @@ class ConfusionMatrixMetric(nnx.metrics.Metric):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.score:
-            kept = [p for p in _SIGNATURE.parameters.values() if p.name != "metrics"]
-            cls.__signature__ = inspect.Signature(kept)  # type: ignore[attr-defined]
+            cls.__signature__ = without_metrics(_SIGNATURE)  # type: ignore[attr-defined]
 
     def __init__(self, **options: Any) -> None:
         owner = f"{type(self).__name__}()"
         if self.score:
-            if "metrics" in options:
-                raise TypeError(
-                    f"{type(self).__name__} computes {self.score!r} alone: use "
-                    "ConfusionMatrixMetric(metrics=...) for other or several scores."
-                )
-            options["metrics"] = (self.score,)
+            options = one_score(owner, self.score, options)
         core, own = ADAPTER.build(FBetaOptions, options, owner)
         assert isinstance(core, FBetaOptions) and isinstance(own, FlaxConfusionOptions)
         core = _class_axis(core, own.num_classes, options, owner)
@@ -114,7 +104,7 @@ class ConfusionMatrixMetric(nnx.metrics.Metric):
         # include_background=False drops class 0, unless it is the only one (as the core does)
         count = own.num_classes or 1
         self.classes = tuple(range(0 if core.include_background or count == 1 else 1, count))
-        self.class_labels = _class_labels(self.classes, own, owner)
+        self.class_labels = class_labels(own.class_names, count, len(self.classes), owner)
         samplewise = core.aggregation_level == "samplewise"
         image_columns = len(self.classes) + 1 if samplewise else 0
         dtype = state_dtype()
@@ -169,13 +159,13 @@ class ConfusionMatrixMetric(nnx.metrics.Metric):
         the class index). 0-d arrays, so that it runs under ``jax.jit`` too: ``float(v)`` for a
         logger."""
         averaged, per_class = self._results(), self._results(per_class=True)
-        report: dict[str, jax.Array] = {}
-        for score in self.names:
-            if self.options.average != "none":  # else the per-class values below are all
-                report[score] = averaged[score]
-            for index, label in enumerate(self.class_labels):
-                report[f"{score}/{label}"] = per_class[score][index]
-        return report
+        return report(
+            averaged,
+            per_class,
+            self.class_labels,
+            average=self.options.average,
+            item=lambda values, index: values[index],
+        )
 
     def _shown_options(self) -> dict[str, Any]:
         shown = ADAPTER.values(self.options, self.flax_options)
@@ -220,80 +210,25 @@ def _class_axis(
     return core.updated({"class_axis": None})
 
 
-def _class_labels(
-    classes: tuple[int, ...], own: FlaxConfusionOptions, owner: str
-) -> tuple[str, ...]:
-    """The names of the state's classes in ``compute_report``: ``class_names``, one per class
-    of ``logits`` (the background's too), or the class indices."""
-    if own.class_names is None:
-        return tuple(str(c) for c in classes)
-    count = own.num_classes or 1
-    if len(own.class_names) != count:
-        raise ValueError(
-            f"{owner}: class_names has {len(own.class_names)} names, but num_classes="
-            f"{own.num_classes} gives {count} classes: one name per class, the background's too."
-        )
-    return tuple(own.class_names[c] for c in classes)
+EXAMPLE = """        >>> import jax.numpy as jnp
+        >>> metric = {made}
+        >>> metric.update(logits=jnp.array({prediction}), labels=jnp.array({target}))
+        >>> round(float(metric.compute()), 4)"""
 
 
-class Specificity(ConfusionMatrixMetric):
-    """Specificity ``tn / (tn + fp)`` of everything seen; see ``ConfusionMatrixMetric``."""
-
-    score = "specificity"
-
-
-class FBetaScore(ConfusionMatrixMetric):
-    """F-beta ``(1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp)`` of everything seen (``beta``)."""
-
-    score = "f_beta"
+def _single(name: str) -> type[ConfusionMatrixMetric]:
+    """The class ``name`` of one score (``SINGLE_SCORES``)."""
+    namespace = {"score": SINGLE_SCORES[name].score, "__doc__": single_score_doc(name, EXAMPLE)}
+    made = types.new_class(
+        name, (ConfusionMatrixMetric,), {}, lambda ns: ns.update(__module__=__name__, **namespace)
+    )
+    return made
 
 
-class BalancedAccuracy(ConfusionMatrixMetric):
-    """Balanced accuracy ``(recall + specificity) / 2`` of each class against the rest."""
-
-    score = "balanced_accuracy"
-
-
-class MatthewsCorrCoef(ConfusionMatrixMetric):
-    """Matthews correlation of each class against the rest, of everything seen."""
-
-    score = "matthews_corrcoef"
-
-
-class NegativePredictiveValue(ConfusionMatrixMetric):
-    """Negative predictive value ``tn / (tn + fn)`` of everything seen."""
-
-    score = "negative_predictive_value"
-
-
-class FalsePositiveRate(ConfusionMatrixMetric):
-    """False-positive rate ``fp / (fp + tn)`` of everything seen (lower is better)."""
-
-    score = "false_positive_rate"
-
-
-class FalseNegativeRate(ConfusionMatrixMetric):
-    """False-negative rate ``fn / (fn + tp)`` of everything seen (lower is better)."""
-
-    score = "false_negative_rate"
-
-
-_EXAMPLE = """
-
-    Example:
-        >>> metric = {name}()
-        >>> metric.update(logits=jnp.array([0.9, 0.8, 0.1, 0.7]), labels=jnp.array([1, 0, 0, 1]))
-        >>> round(float(metric.compute()), 4)  # tp = 2, fp = 1, fn = 0, tn = 1
-        {value}
-    """
-_VALUES = {
-    Specificity: 0.5,
-    FBetaScore: 0.8,
-    BalancedAccuracy: 0.75,
-    MatthewsCorrCoef: 0.5774,
-    NegativePredictiveValue: 1.0,
-    FalsePositiveRate: 0.5,
-    FalseNegativeRate: 0.0,
-}
-for _named, _value in _VALUES.items():  # one example of the same counts each, for help()
-    _named.__doc__ = f"{_named.__doc__}{_EXAMPLE.format(name=_named.__name__, value=_value)}"
+Specificity = _single("Specificity")
+FBetaScore = _single("FBetaScore")
+BalancedAccuracy = _single("BalancedAccuracy")
+MatthewsCorrCoef = _single("MatthewsCorrCoef")
+NegativePredictiveValue = _single("NegativePredictiveValue")
+FalsePositiveRate = _single("FalsePositiveRate")
+FalseNegativeRate = _single("FalseNegativeRate")

@@ -1,5 +1,6 @@
 """Keras 3 adapter (TensorFlow, JAX and PyTorch backends): losses and stateful metrics, declared
-from the registry over the functional core (``xploss.keras.losses``, ``.metrics``).
+from the registry over the functional core (``xploss.keras.losses``, ``.metrics``), and the
+confusion-matrix metrics with per-class logs (``.confusion``).
 
 The losses return one value per sample (every non-batch axis reduced), so Keras' ``reduction``
 and ``sample_weight`` work as documented. The metrics accumulate the additive statistics, so the
@@ -24,7 +25,17 @@ require(
     note="Keras also needs a backend: the tensorflow, jax or torch extra (xploss[keras,jax]).",
 )
 
-from xploss.keras.entropy import (  # noqa: E402  (after the check)
+from xploss.keras.confusion import (  # noqa: E402  (after the check)
+    BalancedAccuracy,
+    ConfusionMatrixMetric,
+    FalseNegativeRate,
+    FalsePositiveRate,
+    FBetaScore,
+    MatthewsCorrCoef,
+    NegativePredictiveValue,
+    Specificity,
+)
+from xploss.keras.entropy import (  # noqa: E402
     CrossEntropyLoss,
     DeepSupervisionLoss,
     DiceCELoss,
@@ -45,20 +56,28 @@ from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TrueP
 
 __all__ = [
     "BCEDiceLoss",
+    "BalancedAccuracy",
     "BinaryCrossEntropyLoss",
+    "ConfusionMatrixMetric",
     "CrossEntropyLoss",
     "DeepSupervisionLoss",
     "DiceCELoss",
     "DiceCoefficient",
     "DiceFocalLoss",
     "DiceLoss",
+    "FBetaScore",
+    "FalseNegativeRate",
+    "FalsePositiveRate",
     "FocalLoss",
     "FocalTverskyLoss",
     "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
     "JaccardIndex",
     "JaccardLoss",
+    "MatthewsCorrCoef",
+    "NegativePredictiveValue",
     "Precision",
+    "Specificity",
     "TruePositiveRate",
     "TverskyLoss",
 ]

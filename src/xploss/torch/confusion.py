@@ -18,7 +18,6 @@ the sampler's order (a batch sampler or ``shuffle`` of the loader's own would br
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -27,8 +26,17 @@ import torch
 import torch.distributed as dist
 
 from xploss._confusion_average import Averaged
-from xploss._confusion_state import ConfusionState, batch_state, score_names, state_results
-from xploss._options import Options, option, record
+from xploss._confusion_report import (
+    SINGLE_SCORES,
+    Reporting,
+    class_labels,
+    one_score,
+    report,
+    single_score_doc,
+    without_metrics,
+)
+from xploss._confusion_state import ConfusionState, batch_state, state_results
+from xploss._options import option, record
 from xploss._options_confusion import FBetaOptions
 from xploss._registry import Adapter, describe
 from xploss._validators import flag, positive_integer
@@ -49,22 +57,10 @@ __all__ = [
 STATE_DTYPE = torch.float64
 
 
-def class_names(value: object, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):  # type: ignore[attr-defined]
-        raise TypeError(f"{name} must be a sequence of str, one per class; got {value!r}.")
-    return tuple(value)  # type: ignore[arg-type]
-
-
 @record
-class Evaluation(Options):
+class Evaluation(Reporting):
     """The torch metric's own options."""
 
-    metrics: tuple[str, ...] = option(("dice",), score_names, "the scores: names or aliases")
-    class_names: tuple[str, ...] | None = option(
-        None, class_names, "one name per class of the input, for report()"
-    )
     dataset_size: int | None = option(
         None, positive_integer, "len(dataset): drop DistributedSampler's padded repeats"
     )
@@ -98,43 +94,33 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
 
     score: ClassVar[str] = ""
     """A subclass's one score (``Specificity``): ``metrics`` is then no option."""
-
     counts: torch.Tensor
+    """``(4, C)``: ``tp``, ``fp``, ``fn``, ``tn`` per class; ``C = 0`` before an update."""
     images: torch.Tensor
+    """``(M, 2, C + 1)``: the per-image sums of ``"samplewise"`` (``C = 0`` else)."""
     samples_seen: torch.Tensor
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.score:
-            parameters = cls.__signature__.parameters.values()  # type: ignore[attr-defined]
-            kept = [p for p in parameters if p.name != "metrics"]
-            cls.__signature__ = inspect.Signature(kept)  # type: ignore[attr-defined]
+            cls.__signature__ = without_metrics(cls.__signature__)  # type: ignore[attr-defined]
 
     def __init__(self, **options: Any) -> None:
         if self.score:
-            if "metrics" in options:
-                raise TypeError(
-                    f"{type(self).__name__} computes {self.score!r} alone: use "
-                    "ConfusionMatrixMetric(metrics=...) for other or several scores."
-                )
-            options["metrics"] = (self.score,)
+            options = one_score(f"{type(self).__name__}()", self.score, options)
         super().__init__(**options)
         self.names = self.torch_options.metrics
         self.register_buffer("counts", self._empty((4,)))
         self.register_buffer("images", self._empty((len(self.names), 2)))
         self.register_buffer("samples_seen", torch.zeros((), dtype=torch.int64))
-        self._background_left_out = not self.options.include_background
-
-    @classmethod
-    def declare_defaults(cls) -> None:
-        cls.declare(FBetaOptions, ADAPTER)
+        self._channels = 0  # the input's classes, known at the first update
 
     def _empty(self, rows: tuple[int, ...], device: Any = None) -> torch.Tensor:
         return torch.zeros((*rows, 0), dtype=STATE_DTYPE, device=device)
 
     def _kept(self, input: torch.Tensor, *arrays: torch.Tensor | None) -> tuple[Any, ...]:
         """The arrays without the samples past ``dataset_size`` (``DistributedSampler``'s
-        padding), and the number of samples this batch moves the position by."""
+        padding); the position moves by the whole batch."""
         size = self.torch_options.dataset_size
         batch = int(input.shape[0])
         if size is None:
@@ -158,9 +144,7 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
         """Add the batch's state to the metric's and return it."""
         input, target, mask = self._kept(input, target, mask)
         class_axis = self.options.class_axis
-        channels = 1 if class_axis is None else int(input.shape[class_axis])
-        # include_background=False keeps a single channel (with a warning), as MONAI does
-        self._background_left_out = not self.options.include_background and channels > 1
+        self._channels = 1 if class_axis is None else int(input.shape[class_axis])
         got = batch_state(target, input, self.options, mask, self.names)
         counts: torch.Tensor = got.counts.to(STATE_DTYPE)
         images: torch.Tensor = (
@@ -240,31 +224,24 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
 
     def report(self) -> dict[str, float]:
         """``{"dice": value, "dice/<class>": value, ...}``: each score as ``compute()`` gives
-        it, then one value per class (``class_names``, or the class index)."""
+        it (left out with ``average="none"``), then one value per class (``class_names``, or
+        the class index)."""
         state = self._state()
         averaged, per_class = self._results(state), self._results(state, per_class=True)
-        names = self._class_names(int(per_class[self.names[0]].value.shape[-1]))
-        report: dict[str, float] = {}
-        for score in self.names:
-            if self.options.average != "none":  # else the per-class values are the report
-                report[score] = float(averaged[score].value)
-            for name, value in zip(names, per_class[score].value.tolist(), strict=True):
-                report[f"{score}/{name}"] = value
-        return report
-
-    def _class_names(self, count: int) -> tuple[str, ...]:
-        given: tuple[str, ...] | None = self.torch_options.class_names
-        if given is None:
-            first = int(self._background_left_out)
-            return tuple(str(c) for c in range(first, first + count))
-        if len(given) == count + 1 and self._background_left_out:
-            return given[1:]
-        if len(given) != count:
-            raise ValueError(
-                f"class_names has {len(given)} names, but the metric's state holds {count} "
-                "classes: give one name per class of the input (the background's too)."
-            )
-        return given
+        kept = int(state.counts.shape[-1])
+        owner = type(self).__name__
+        # channels unknown (a loaded checkpoint): class 0 was left out where the option says so
+        channels = self._channels or kept + (not self.options.include_background)
+        labels = class_labels(self.torch_options.class_names, channels, kept, owner)
+        values = {score: result.value for score, result in averaged.items()}
+        classes = {score: result.value.tolist() for score, result in per_class.items()}
+        return report(
+            {s: float(v) if v.ndim == 0 else v for s, v in values.items()},
+            classes,
+            labels,
+            average=self.options.average,
+            item=lambda values, index: values[index],
+        )
 
     def reset(self) -> None:
         with self._lock:
@@ -299,102 +276,25 @@ class ConfusionMatrixMetric(Locked, RegisteredModule):
         return describe(shown, self.adapter.defaults_of(self.core))
 
 
-ConfusionMatrixMetric.declare_defaults()
+ConfusionMatrixMetric.declare(FBetaOptions, ADAPTER)
 
 
-class Specificity(ConfusionMatrixMetric):
-    """Specificity ``tn / (tn + fp)`` of everything seen; see ``ConfusionMatrixMetric``.
-
-    Example:
-        >>> import torch
-        >>> metric = Specificity()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # tn = 1 of tn + fp = 2
-        0.5
-    """
-
-    score = "specificity"
+EXAMPLE = """        >>> import torch
+        >>> metric = {made}
+        >>> metric.update(torch.tensor([[{prediction}]]), torch.tensor([{target}]))
+        >>> round(float(metric.compute()), 4)"""
 
 
-class FBetaScore(ConfusionMatrixMetric):
-    """F-beta ``(1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp)`` of everything seen (``beta``).
-
-    Example:
-        >>> import torch
-        >>> metric = FBetaScore(beta=2.0)
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # tp = fp = fn = 1: F-beta is 1/2 whatever beta
-        0.5
-    """
-
-    score = "f_beta"
+def _single(name: str) -> type[ConfusionMatrixMetric]:
+    """The class ``name`` of one score (``SINGLE_SCORES``)."""
+    namespace = {"score": SINGLE_SCORES[name].score, "__doc__": single_score_doc(name, EXAMPLE)}
+    return type(name, (ConfusionMatrixMetric,), {"__module__": __name__, **namespace})
 
 
-class BalancedAccuracy(ConfusionMatrixMetric):
-    """Balanced accuracy ``(recall + specificity) / 2`` of each class against the rest.
-
-    Example:
-        >>> import torch
-        >>> metric = BalancedAccuracy()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # (1/2 + 1/2) / 2
-        0.5
-    """
-
-    score = "balanced_accuracy"
-
-
-class MatthewsCorrCoef(ConfusionMatrixMetric):
-    """Matthews correlation of each class against the rest, of everything seen.
-
-    Example:
-        >>> import torch
-        >>> metric = MatthewsCorrCoef()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # tp·tn - fp·fn = 0
-        0.0
-    """
-
-    score = "matthews_corrcoef"
-
-
-class NegativePredictiveValue(ConfusionMatrixMetric):
-    """Negative predictive value ``tn / (tn + fn)`` of everything seen.
-
-    Example:
-        >>> import torch
-        >>> metric = NegativePredictiveValue()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # tn = 1 of tn + fn = 2
-        0.5
-    """
-
-    score = "negative_predictive_value"
-
-
-class FalsePositiveRate(ConfusionMatrixMetric):
-    """False-positive rate ``fp / (fp + tn)`` of everything seen (lower is better).
-
-    Example:
-        >>> import torch
-        >>> metric = FalsePositiveRate()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # fp = 1 of fp + tn = 2
-        0.5
-    """
-
-    score = "false_positive_rate"
-
-
-class FalseNegativeRate(ConfusionMatrixMetric):
-    """False-negative rate ``fn / (fn + tp)`` of everything seen (lower is better).
-
-    Example:
-        >>> import torch
-        >>> metric = FalseNegativeRate()
-        >>> metric.update(torch.tensor([[[0.9, 0.8, 0.2, 0.1]]]), torch.tensor([[1, 0, 1, 0]]))
-        >>> round(float(metric.compute()), 4)  # fn = 1 of fn + tp = 2
-        0.5
-    """
-
-    score = "false_negative_rate"
+Specificity = _single("Specificity")
+FBetaScore = _single("FBetaScore")
+BalancedAccuracy = _single("BalancedAccuracy")
+MatthewsCorrCoef = _single("MatthewsCorrCoef")
+NegativePredictiveValue = _single("NegativePredictiveValue")
+FalsePositiveRate = _single("FalsePositiveRate")
+FalseNegativeRate = _single("FalseNegativeRate")
