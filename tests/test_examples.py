@@ -21,6 +21,7 @@ ROOT = pathlib.Path(__file__).parent.parent
         ("keras_train.py", ["--epochs", "1"], {"KERAS_BACKEND": "jax"}),
         ("keras_train.py", ["--epochs", "1"], {"KERAS_BACKEND": "torch"}),
         ("keras_train.py", ["--epochs", "1"], {"KERAS_BACKEND": "tensorflow"}),
+        ("keras_per_class_logs.py", ["--epochs", "2"], {"KERAS_BACKEND": "jax"}),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -38,3 +39,5 @@ def test_example_runs(script, args, env):
         "axis=[1, 2, 3] on a (4, 6) input" if script == "numpy_metrics.py" else ("validation Dice")
     )
     assert expected in out.stdout
+    if script == "keras_per_class_logs.py":  # the class never predicted, in the logs
+        assert "dice/lesion 0.0000" in out.stdout and "val_dice/lesion: 0.0000e+00" in out.stdout
