@@ -401,3 +401,22 @@ def test_shard_map_over_two_devices_gives_the_whole_data_on_every_device():
             for local in result["local"]
             for name, value in scores.items()
         ), config
+
+
+def test_entries_count_the_images_each_class_entered_with():
+    """MONAI's ``not_nans``: with ``empty_class="exclude"`` an image where a class is in neither
+    the labels nor the prediction leaves that class's mean."""
+    logits, labels = data(5)
+    logits[:3, ..., 2] = -50.0  # class 2 neither predicted ...
+    labels[:3] %= 2  # ... nor labelled in the first three images
+    metric = xj.ConfusionMatrixMetric(metrics="iou", num_classes=3, from_logits="softmax",
+                                      aggregation_level="samplewise", average="none",
+                                      empty_class="exclude")  # fmt: skip
+    metric.update(logits=logits, labels=labels)
+    predicted = logits.argmax(-1)
+    expected = [
+        sum(bool(((labels[b] == c) | (predicted[b] == c)).any()) for b in range(len(labels)))
+        for c in range(3)
+    ]
+    assert expected[2] == 3
+    np.testing.assert_array_equal(np.asarray(metric.entries()["iou"]), expected)

@@ -141,11 +141,16 @@ class ConfusionMatrixMetric(nnx.metrics.Metric):
         if batch.images is not None:
             self.images[...] = self.images[...] + batch.images.astype(self.images[...].dtype)
 
-    def _results(self, *, per_class: bool = False) -> dict[str, Any]:
+    def _results(self, *, per_class: bool = False, field: str = "value") -> dict[str, Any]:
         samplewise = self.options.aggregation_level == "samplewise"
         state = ConfusionState(self.counts[...], self.images[...] if samplewise else None)
         results = state_results(state, self.names, self.options, per_class=per_class)
-        return {name: result.value for name, result in results.items()}
+        return {name: getattr(result, field) for name, result in results.items()}
+
+    def entries(self) -> dict[str, jax.Array]:
+        """The number of entries each value of ``compute()`` averages (MONAI's ``not_nans``):
+        classes (``"global"``) or images (``"samplewise"``) that entered the mean."""
+        return self._results(field="count")
 
     def compute(self) -> Any:
         """Each score of everything seen: an array for one score, a dict ``{name: array}`` for
