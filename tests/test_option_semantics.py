@@ -41,7 +41,11 @@ WITH_CLASSES = [
 def test_every_loss_and_score_takes_the_class_options():
     """Every function but the raw statistics, the losses the next issues add included."""
     takes = [f for f in FUNCTIONS.values() if "include_background" in field_names(f.options)]
-    assert {f.__name__ for f in takes} == {f.__name__ for f in WITH_CLASSES}
+    # The confusion-matrix metrics take them too; their own tests cover them against the peers.
+    confusion = {"confusion_stats", "confusion_metric", "accuracy", "balanced_accuracy",
+                 "f_beta_score", "false_negative_rate", "false_positive_rate",
+                 "matthews_corrcoef", "negative_predictive_value", "specificity"}  # fmt: skip
+    assert {f.__name__ for f in takes} == {f.__name__ for f in WITH_CLASSES} | confusion
     assert all("ignore_index" in field_names(f.options) for f in takes)
     # The raw statistics, and the cross-entropy of exclusive classes, whose background is a class
     # like any other (PyTorch's and MONAI's CE: MONAI leaves it out of DiceCELoss's Dice only).
