@@ -355,7 +355,9 @@ def test_before_any_update_every_score_is_zero_division():
 def test_state_is_float64_where_jax_has_it_when_the_metric_is_built():
     with jax.enable_x64(True):
         wide = xj.ConfusionMatrixMetric(num_classes=2, aggregation_level="samplewise")
-    narrow = xj.ConfusionMatrixMetric(num_classes=2, aggregation_level="samplewise")
+    # Another test may have switched float64 on for the whole process: pin it off here.
+    with jax.enable_x64(False):
+        narrow = xj.ConfusionMatrixMetric(num_classes=2, aggregation_level="samplewise")
     assert {wide.counts[...].dtype, wide.images[...].dtype} == {jnp.dtype("float64")}
     assert {narrow.counts[...].dtype, narrow.images[...].dtype} == {jnp.dtype("float32")}
 
