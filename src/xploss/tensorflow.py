@@ -40,4 +40,5 @@ def all_reduce(stats: OverlapStats) -> OverlapStats:
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
         return stats
-    return OverlapStats(*context.all_reduce(tf.distribute.ReduceOp.SUM, list(stats)))
+    # Any statistics record: the overlap sums, or the confusion counts (four fields).
+    return type(stats)(*context.all_reduce(tf.distribute.ReduceOp.SUM, list(stats)))
