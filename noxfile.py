@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -28,6 +30,9 @@ def tests(session: nox.Session) -> None:
     session.install("--no-deps", SMP, NNUNET)
     peers = f"{session.virtualenv.location}/peers"
     session.install("--no-deps", "--upgrade", "--target", peers, TORCHVISION)
+    # One worker per core, at most four (each imports PyTorch, JAX and TensorFlow); a file's
+    # tests stay in one worker, in order, as they run without xdist.
+    workers = min(os.cpu_count() or 1, 4)
     session.run(
         "python",
         "-m",
@@ -35,6 +40,8 @@ def tests(session: nox.Session) -> None:
         "src",
         "tests",
         "--doctest-modules",
+        f"--numprocesses={workers}",
+        "--dist=loadfile",
         *session.posargs,
         env={"XPLOSS_REQUIRE_ALL_BACKENDS": "1"},
     )

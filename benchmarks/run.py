@@ -2,13 +2,15 @@
 
 Every comparison is a ratio of medians measured in the same run, with the implementations
 interleaved repeat by repeat, so machine load affects both sides alike. Run through
-``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs; ``--only dice`` or
-``--only entropy`` for one family).
+``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs; ``--only dice``,
+``--only entropy`` or ``--only structure`` for one family).
 
 The ``dice`` family is the soft Dice loss on probabilities, one Dice per image and class,
 averaged (MONAI's default; ``smooth_nr = smooth_dr = 1e-5``). Channels-first for torch,
 channels-last for JAX, TensorFlow and NumPy. The ``entropy`` family (``benchmarks/entropy.py``)
-is the cross-entropy, the focal loss and Dice + CE on logits, forward + backward.
+is the cross-entropy, the focal loss and Dice + CE on logits, forward + backward; the
+``structure`` family (``benchmarks/structure.py``) the Lovász losses against smp and the soft
+clDice against MONAI, forward + backward.
 """
 
 from __future__ import annotations
@@ -371,7 +373,7 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-FAMILIES = ("dice", "entropy")
+FAMILIES = ("dice", "entropy", "structure")
 
 
 def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAMILIES) -> dict:
@@ -402,6 +404,11 @@ def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAM
             from benchmarks import entropy
 
             for framework, mode, loss, cases in entropy.groups(shape):
+                record(framework, mode, "fwd+bwd", f"{workload} {loss}", shape, cases())
+        if "structure" in families and shape[1] > 1:
+            from benchmarks import structure
+
+            for framework, mode, loss, cases in structure.groups(shape):
                 record(framework, mode, "fwd+bwd", f"{workload} {loss}", shape, cases())
     if "dice" in families:
         memory_shape = list(WORKLOADS[sizes].values())[-1]
@@ -508,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--budget", type=float, default=0.05, help="seconds per measurement")
     parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results"))
-    parser.add_argument("--only", choices=FAMILIES, help="one family of losses (default: both)")
+    parser.add_argument("--only", choices=FAMILIES, help="one family of losses (default: all)")
     args = parser.parse_args(argv)
     families = FAMILIES if args.only is None else (args.only,)
     results = run(args.sizes, args.repeats, args.budget, families)

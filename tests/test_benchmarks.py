@@ -52,6 +52,13 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     optax_ce = "optax softmax_cross_entropy_with_integer_labels"
     assert optax_ce in entropy[("jax", "jit", "cross-entropy")]["timings"]
     assert f"| {optax_ce}: " in (tmp_path / "table.md").read_text()  # a ratio, not a blank
+    structure = {
+        (g["mode"], g["workload"].split(" ", 2)[-1]): set(g["timings"])
+        for g in results["groups"]
+        if g["workload"].endswith(("Lovász-softmax", "Lovász hinge", "clDice"))
+    }
+    assert structure[("compiled", "Lovász-softmax")] == {"xploss", "smp LovaszLoss"}
+    assert structure[("eager", "clDice")] == {"xploss", "MONAI SoftclDiceLoss"}
 
 
 def test_causes_smoke_run_writes_every_probe(tmp_path):
@@ -86,3 +93,22 @@ def test_the_implementations_of_an_entropy_group_compute_the_same_loss(framework
     assert values["xploss"] > 0.1
     # float32 inputs; MONAI casts to float32 too
     np.testing.assert_allclose(list(values.values()), values["xploss"], rtol=2e-6, err_msg=values)
+
+
+@pytest.mark.parametrize(
+    ("loss", "peer"),
+    [
+        ("Lovász-softmax", "smp LovaszLoss"),
+        ("Lovász hinge", "smp LovaszLoss"),
+        ("clDice", "MONAI SoftclDiceLoss"),
+    ],
+)
+def test_the_implementations_of_a_structure_group_compute_the_same_loss(loss, peer):
+    from benchmarks import structure
+
+    impls, prediction, target = structure.torch_losses((2, 3, 16, 16), loss)
+    values = {name: float(f(prediction, target)) for name, f in impls.items()}
+    assert set(values) == {"xploss", peer}
+    assert values["xploss"] > 0.1
+    # float32 inputs: smp's Lovász sums in float32 whatever the input
+    np.testing.assert_allclose(values[peer], values["xploss"], rtol=2e-6, err_msg=values)

@@ -35,6 +35,13 @@ WITH_CLASSES = [
     xploss.dice_ce_loss,
     xploss.dice_focal_loss,
     xploss.generalized_dice_focal_loss,
+    xploss.mcc_loss,
+    xploss.lovasz_hinge_loss,
+    xploss.lovasz_softmax_loss,
+    xploss.hausdorff_dt_loss,
+    xploss.boundary_loss,
+    xploss.soft_cldice_loss,
+    xploss.soft_dice_cldice_loss,
 ]
 
 
@@ -49,7 +56,12 @@ def test_every_loss_and_score_takes_the_class_options():
     assert all("ignore_index" in field_names(f.options) for f in takes)
     # The raw statistics, and the cross-entropy of exclusive classes, whose background is a class
     # like any other (PyTorch's and MONAI's CE: MONAI leaves it out of DiceCELoss's Dice only).
-    assert set(FUNCTIONS) - {f.__name__ for f in takes} == {"overlap_stats", "cross_entropy"}
+    # The generalized Wasserstein Dice gives the background its role through weighting_mode.
+    assert set(FUNCTIONS) - {f.__name__ for f in takes} == {
+        "overlap_stats",
+        "cross_entropy",
+        "generalized_wasserstein_dice_loss",
+    }
 
 
 def run(backend, fn, *arrays, **options):
@@ -256,7 +268,8 @@ def test_ignore_index_with_one_hot_and_label_map_targets_agree(backend, ignore_i
         labels[:, :2] = 255
     onehot = (labels[..., None] == np.arange(3)).astype(np.float32)  # 255: all-zero rows
     p = softmax(RNG.normal(size=(2, 6, 5, 3)), -1).astype(np.float32)
-    fns = [*WITH_CLASSES]
+    # boundary_loss reads a float target of y_pred's shape as its distance map, not a one-hot.
+    fns = [f for f in WITH_CLASSES if f is not xploss.boundary_loss]
     options = {"axis": (1, 2), "ignore_index": ignore_index}
     from_labels = run(backend, each(fns), labels, p, **options)
     from_onehot = run(backend, each(fns), onehot, p, **options)
@@ -299,6 +312,16 @@ def test_a_dense_target_that_holds_the_ignored_label_is_an_error():
 # 4. class_axis=-1 in the torch modules: the default axes are every axis but batch and classes.
 
 
+# Losses whose result has no class axis: they combine the classes themselves.
+NO_CLASS_AXIS = (
+    "generalized_dice_loss",
+    "cross_entropy",
+    "lovasz_softmax_loss",
+    "generalized_wasserstein_dice_loss",
+    "soft_cldice_loss",
+)
+
+
 def test_torch_modules_with_channels_last_input_reduce_the_spatial_axes():
     torch = pytest.importorskip("torch")
     import xploss.torch as xt
@@ -308,7 +331,7 @@ def test_torch_modules_with_channels_last_input_reduce_the_spatial_axes():
     last = probs.permute(0, 2, 3, 1)
     # One value per element of the result: the cross-entropy has no class axis in it, and
     # generalized Dice + focal pairs a result without one with a result with one (so "mean").
-    reductions = {"generalized_dice_focal_loss": "mean"}
+    reductions = {"generalized_dice_focal_loss": "mean", "soft_dice_cldice_loss": "mean"}
     for entry in LOSSES.values():
         module = getattr(xt, entry.class_name)
         reduction = reductions.get(entry.name, "none")
@@ -316,7 +339,7 @@ def test_torch_modules_with_channels_last_input_reduce_the_spatial_axes():
             first = module(batch=batch, reduction=reduction)(probs, labels)
             channels_last = module(batch=batch, reduction=reduction, class_axis=-1)(last, labels)
             torch.testing.assert_close(channels_last, first)
-        if reduction == "none" and entry.name not in ("generalized_dice_loss", "cross_entropy"):
+        if reduction == "none" and entry.name not in NO_CLASS_AXIS:
             assert first.shape == (3,)  # batch=True: one value per class
             assert module(reduction="none", class_axis=-1)(last, labels).shape == (2, 3)
 

@@ -37,6 +37,7 @@ from torch import nn
 
 import xploss
 import xploss.torch as xt
+from tests.peers import smp_losses
 
 F64 = {"rtol": 1e-9, "atol": 1e-12}
 F32 = {"rtol": 2e-5, "atol": 2e-6}
@@ -929,19 +930,6 @@ def test_monai_published_deep_supervision_cases(case):
 
 
 # ---- segmentation_models_pytorch: FocalLoss, SoftCrossEntropyLoss ---------------------------
-@functools.cache
-def smp_losses() -> types.ModuleType:
-    """smp's ``losses`` package without smp's ``__init__`` (which imports its encoders, whose
-    dependencies are not installed: ``nox -s tests`` installs smp without them)."""
-    spec = importlib.util.find_spec("segmentation_models_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail("segmentation_models_pytorch is not installed (nox -s tests installs it)")
-    package = types.ModuleType("_smp_losses")
-    package.__path__ = [str(pathlib.Path(spec.submodule_search_locations[0]) / "losses")]
-    sys.modules.setdefault("_smp_losses", package)
-    return importlib.import_module("_smp_losses")
-
-
 def smp(name: str, module: str) -> Any:
     smp_losses()
     return getattr(importlib.import_module(f"_smp_losses.{module}"), name)

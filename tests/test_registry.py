@@ -186,7 +186,7 @@ def test_every_eager_backend_agrees_with_numpy_on_drawn_cases(name, eager_backen
     backend gives NumPy's value for the same inputs (itself checked against the float64 oracle,
     family by family, in test_properties.py), so a registered function is covered on every
     backend as it is added."""
-    keep_class_axis = name.startswith("generalized_dice")
+    keep_class_axis = name.startswith(("generalized_dice", "lovasz_softmax"))
     case = data.draw(cases(keep_class_axis=keep_class_axis, allow_weight=False))
     options = drawn_options(name, case)
     function = FUNCTIONS[name]

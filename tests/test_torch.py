@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
-import pathlib
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -19,6 +15,7 @@ torch = pytest.importorskip("torch")
 import xploss  # noqa: E402
 import xploss.torch as xt  # noqa: E402
 from tests import oracle  # noqa: E402
+from tests.peers import smp_losses  # noqa: E402
 
 LOSSES = [
     xt.DiceLoss,
@@ -245,18 +242,7 @@ def test_monai_soft_label_values_are_reachable(name):
     assert abs(float(plain) - float(reference)) > 1e-3  # without it, a different loss
 
 
-def _smp_losses():
-    """segmentation_models_pytorch's losses without its package __init__ (which imports tqdm
-    and torchvision, not installed beside the pinned CPU torch)."""
-    spec = importlib.util.find_spec("segmentation_models_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        if os.environ.get("XPLOSS_REQUIRE_ALL_BACKENDS"):
-            pytest.fail("segmentation_models_pytorch is not installed (nox -s tests installs it)")
-        pytest.skip("segmentation_models_pytorch is not installed")
-    package = types.ModuleType("_smp_losses")
-    package.__path__ = [str(pathlib.Path(spec.submodule_search_locations[0]) / "losses")]
-    sys.modules.setdefault("_smp_losses", package)
-    return importlib.import_module("_smp_losses")
+_smp_losses = smp_losses
 
 
 def test_smp_jaccard_and_focal_tversky_values_are_reachable():

@@ -9,8 +9,13 @@ from xploss._compound import dice_ce_loss, dice_focal_loss, generalized_dice_foc
 from xploss._confusion import SCORES as _SCORES
 from xploss._confusion import ConfusionStats
 from xploss._deep_supervision import deep_supervision_loss
+from xploss._distance_maps import distance_transform, signed_distance_map
 from xploss._losses_bce import bce_dice_loss, binary_cross_entropy
+from xploss._losses_cldice import soft_cldice_loss, soft_dice_cldice_loss
+from xploss._losses_distance import boundary_loss, hausdorff_dt_loss
 from xploss._losses_entropy import cross_entropy, focal_loss
+from xploss._losses_lovasz import lovasz_hinge_loss, lovasz_softmax_loss
+from xploss._losses_mcc import mcc_loss
 from xploss._losses_overlap import (
     dice_loss,
     focal_tversky_loss,
@@ -18,6 +23,7 @@ from xploss._losses_overlap import (
     jaccard_loss,
     tversky_loss,
 )
+from xploss._losses_wasserstein import generalized_wasserstein_dice_loss
 from xploss._metrics import dice_coefficient, jaccard_index, precision, true_positive_rate
 from xploss._metrics_confusion import (
     accuracy,
@@ -43,6 +49,7 @@ __all__ = [
     "balanced_accuracy",
     "bce_dice_loss",
     "binary_cross_entropy",
+    "boundary_loss",
     "confusion_metric",
     "confusion_stats",
     "cross_entropy",
@@ -51,6 +58,7 @@ __all__ = [
     "dice_coefficient",
     "dice_focal_loss",
     "dice_loss",
+    "distance_transform",
     "f_beta_score",
     "false_negative_rate",
     "false_positive_rate",
@@ -58,12 +66,20 @@ __all__ = [
     "focal_tversky_loss",
     "generalized_dice_focal_loss",
     "generalized_dice_loss",
+    "generalized_wasserstein_dice_loss",
+    "hausdorff_dt_loss",
     "jaccard_index",
     "jaccard_loss",
+    "lovasz_hinge_loss",
+    "lovasz_softmax_loss",
     "matthews_corrcoef",
+    "mcc_loss",
     "negative_predictive_value",
     "overlap_stats",
     "precision",
+    "signed_distance_map",
+    "soft_cldice_loss",
+    "soft_dice_cldice_loss",
     "specificity",
     "true_positive_rate",
     "tversky_loss",

@@ -121,7 +121,8 @@ def __array_namespace_info__() -> _Info:
 
 
 def take_along_axis(x: tf.Tensor, indices: tf.Tensor, /, *, axis: int = -1) -> Any:
-    return tf.experimental.numpy.take_along_axis(x, indices, axis=axis)
+    # A non-negative axis: XLA's gradient of a negative one repeats an axis ("0 is duplicated").
+    return tf.experimental.numpy.take_along_axis(x, indices, axis=axis % len(x.shape))
 
 
 def ones_like(x: tf.Tensor, /) -> Any:
@@ -156,3 +157,18 @@ sign = tf.math.sign
 expm1 = tf.math.expm1
 log = tf.math.log
 log1p = tf.math.log1p
+
+
+def argsort(x: tf.Tensor, /, *, axis: int = -1, descending: Any = False, stable: Any = True) -> Any:
+    # top_k underneath: equal values keep their order, in either direction. Indices have no
+    # gradient, so the tape need not record the sort's internal ops.
+    direction = "DESCENDING" if descending else "ASCENDING"
+    return tf.argsort(tf.stop_gradient(x), axis=axis, direction=direction, stable=stable)
+
+
+def cumulative_sum(x: tf.Tensor, /, *, axis: int | None = None) -> Any:
+    return tf.math.cumsum(x, axis=0 if axis is None else axis)
+
+
+def permute_dims(x: tf.Tensor, /, axes: tuple[int, ...]) -> Any:
+    return tf.transpose(x, perm=list(axes))

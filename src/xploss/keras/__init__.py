@@ -25,6 +25,7 @@ require(
     note="Keras also needs a backend: the tensorflow, jax or torch extra (xploss[keras,jax]).",
 )
 
+from xploss.keras.cldice import SoftclDiceLoss, SoftDiceclDiceLoss  # noqa: E402
 from xploss.keras.confusion import (  # noqa: E402  (after the check)
     BalancedAccuracy,
     ConfusionMatrixMetric,
@@ -35,6 +36,7 @@ from xploss.keras.confusion import (  # noqa: E402  (after the check)
     NegativePredictiveValue,
     Specificity,
 )
+from xploss.keras.distance import BoundaryLoss, HausdorffDTLoss  # noqa: E402
 from xploss.keras.entropy import (  # noqa: E402
     CrossEntropyLoss,
     DeepSupervisionLoss,
@@ -52,12 +54,16 @@ from xploss.keras.losses import (  # noqa: E402
     JaccardLoss,
     TverskyLoss,
 )
+from xploss.keras.lovasz import LovaszHingeLoss, LovaszSoftmaxLoss  # noqa: E402
+from xploss.keras.mcc import MCCLoss  # noqa: E402
 from xploss.keras.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate  # noqa: E402
+from xploss.keras.wasserstein import GeneralizedWassersteinDiceLoss  # noqa: E402
 
 __all__ = [
     "BCEDiceLoss",
     "BalancedAccuracy",
     "BinaryCrossEntropyLoss",
+    "BoundaryLoss",
     "ConfusionMatrixMetric",
     "CrossEntropyLoss",
     "DeepSupervisionLoss",
@@ -72,11 +78,18 @@ __all__ = [
     "FocalTverskyLoss",
     "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
+    "GeneralizedWassersteinDiceLoss",
+    "HausdorffDTLoss",
     "JaccardIndex",
     "JaccardLoss",
+    "LovaszHingeLoss",
+    "LovaszSoftmaxLoss",
+    "MCCLoss",
     "MatthewsCorrCoef",
     "NegativePredictiveValue",
     "Precision",
+    "SoftDiceclDiceLoss",
+    "SoftclDiceLoss",
     "Specificity",
     "TruePositiveRate",
     "TverskyLoss",

@@ -7,6 +7,7 @@ from xploss._extras import require
 require("torch", "torch", needed_by="xploss.torch")
 
 from xploss.torch._namespace import torch_namespace  # noqa: E402  (after the check)
+from xploss.torch.cldice import SoftclDiceLoss, SoftDiceclDiceLoss  # noqa: E402
 from xploss.torch.confusion import (  # noqa: E402
     BalancedAccuracy,
     ConfusionMatrixMetric,
@@ -18,6 +19,7 @@ from xploss.torch.confusion import (  # noqa: E402
     Specificity,
 )
 from xploss.torch.deep_supervision import DeepSupervisionLoss  # noqa: E402
+from xploss.torch.distance import BoundaryLoss, HausdorffDTLoss  # noqa: E402
 from xploss.torch.distributed import all_reduce  # noqa: E402
 from xploss.torch.entropy import (  # noqa: E402
     CrossEntropyLoss,
@@ -37,12 +39,16 @@ from xploss.torch.losses import (  # noqa: E402
     TverskyLoss,
     reduced_axes,
 )
+from xploss.torch.lovasz import LovaszHingeLoss, LovaszSoftmaxLoss  # noqa: E402
+from xploss.torch.mcc import MCCLoss  # noqa: E402
 from xploss.torch.metrics import DiceCoefficient, JaccardIndex, Precision, TruePositiveRate  # noqa: E402
+from xploss.torch.wasserstein import GeneralizedWassersteinDiceLoss  # noqa: E402
 
 __all__ = [
     "BCEDiceLoss",
     "BalancedAccuracy",
     "BinaryCrossEntropyLoss",
+    "BoundaryLoss",
     "ConfusionMatrixMetric",
     "CrossEntropyLoss",
     "DeepSupervisionLoss",
@@ -57,11 +63,18 @@ __all__ = [
     "FocalTverskyLoss",
     "GeneralizedDiceFocalLoss",
     "GeneralizedDiceLoss",
+    "GeneralizedWassersteinDiceLoss",
+    "HausdorffDTLoss",
     "JaccardIndex",
     "JaccardLoss",
+    "LovaszHingeLoss",
+    "LovaszSoftmaxLoss",
+    "MCCLoss",
     "MatthewsCorrCoef",
     "NegativePredictiveValue",
     "Precision",
+    "SoftDiceclDiceLoss",
+    "SoftclDiceLoss",
     "Specificity",
     "TruePositiveRate",
     "TverskyLoss",
