@@ -48,6 +48,8 @@ NAMES = {
     "BoundaryLoss": "boundary_loss",
     "HausdorffDTLoss": "hausdorff_dt_loss",
     "GeneralizedWassersteinDiceLoss": "generalized_wasserstein_dice_loss",
+    "SoftclDiceLoss": "soft_cldice_loss",
+    "SoftDiceclDiceLoss": "soft_dice_cldice_loss",
     "DiceCoefficient": "dice_coefficient",
     "TruePositiveRate": "true_positive_rate",
     "JaccardIndex": "jaccard_index",
