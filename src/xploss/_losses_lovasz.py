@@ -66,7 +66,9 @@ def lovasz_hinge_loss(
     - ``LovaszLoss("binary")`` or ``("multilabel")``, ``per_image=False``:
       ``lovasz_hinge_loss(y, z)`` (``axis=None``: one ranking of the batch);
     - ``per_image=True``: ``lovasz_hinge_loss(y, z, axis=(1, 2, 3))`` (one per image, averaged);
-    - ``ignore_index=i``: ``ignore_index=i`` (the elements whose target is ``i`` are left out).
+    - ``ignore_index=i``: ``ignore_index=i`` for one channel (its mask is compared with ``i``),
+      ``mask=(y != i)`` for several (a dense target of several channels is one-hot for
+      ``ignore_index``, as in every loss: ``i`` names a class).
 
     A target ``(B, H, W)`` of a single channel ``(B, 1, H, W)`` needs ``class_axis=1``. One
     ranking per image and channel (Berman's per-class loss) is ``axis=(2, 3)``; the PyTorch
