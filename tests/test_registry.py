@@ -187,7 +187,10 @@ def test_every_eager_backend_agrees_with_numpy_on_drawn_cases(name, eager_backen
     family by family, in test_properties.py), so a registered function is covered on every
     backend as it is added."""
     keep_class_axis = name.startswith(("generalized_dice", "lovasz_softmax"))
-    case = data.draw(cases(keep_class_axis=keep_class_axis, allow_weight=False))
+    # The soft skeleton runs over an image: an axis besides the batch and the classes.
+    min_dims = 3 if "spatial_axes" in FUNCTIONS[name].options.names else 1
+    drawn = cases(min_dims=min_dims, keep_class_axis=keep_class_axis, allow_weight=False)
+    case = data.draw(drawn)
     options = drawn_options(name, case)
     function = FUNCTIONS[name]
     exact = function(case.y_true, case.y_pred, mask=case.mask, **options)

@@ -25,5 +25,9 @@ torch_namespace.softplus = functools.partial(F.softplus, threshold=50.0)  # type
 torch_namespace.log_softmax = lambda x, axis: torch.log_softmax(x, dim=axis)  # type: ignore[attr-defined]
 # gather: take_along_dim broadcasts, which fixes every size under torch.compile(dynamic=True).
 torch_namespace.take_along_axis = lambda x, i, /, *, axis=-1: torch.gather(x, axis, i)  # type: ignore[attr-defined]
+# cumsum: array-api-compat's goes through a cached helper that Dynamo warns about (the Lovász sort).
+torch_namespace.cumulative_sum = lambda x, /, *, axis=None, dtype=None: torch.cumsum(  # type: ignore[attr-defined]
+    x, dim=0 if axis is None else axis, dtype=dtype
+)
 register_namespace(torch.Tensor, torch_namespace)
 register_namespace(nn.Parameter, torch_namespace)
