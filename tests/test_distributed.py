@@ -70,6 +70,8 @@ def test_tf_mirrored_strategy_equals_one_device():
     for loss in result["replica_losses"]:
         assert loss == pytest.approx(result["single_loss"], rel=1e-6)
     assert result["grad_error"] <= 1e-5 * result["grad_scale"]
+    for mcc in result["replica_mcc"]:
+        assert mcc == pytest.approx(result["single_mcc"], rel=1e-6)
     for key, values in result["plain_fit"].items():
         np.testing.assert_allclose(result["mirrored_fit"][key], values, rtol=1e-5, err_msg=key)
     for key, value in result["plain_eval"].items():

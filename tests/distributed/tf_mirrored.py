@@ -50,6 +50,19 @@ def distributed_step(batch):
 
 
 per_replica_loss, per_replica_grad = distributed_step(next(iter(distributed)))
+
+
+def mcc(y, z, all_reduce=None):
+    # The confusion counts are a record of four fields, not the overlap sums' three.
+    return xploss.matthews_corrcoef(y, z, from_logits=True, threshold=0.5, all_reduce=all_reduce)
+
+
+single_mcc = mcc(tf.constant(labels), tf.constant(logits))
+replica_mcc = strategy.experimental_local_results(
+    tf.function(lambda batch: strategy.run(lambda y, z: mcc(y, z, xtf.all_reduce), args=batch))(
+        next(iter(distributed))
+    )
+)
 losses = [float(v) for v in strategy.experimental_local_results(per_replica_loss)]
 # The sum's gradient is summed over replicas: 2x the single-device gradient per replica, which
 # the optimizer's mean over replicas (or Keras' loss scaling by 1/replicas) undoes.
@@ -85,6 +98,8 @@ print(
         {
             "single_loss": float(single_loss),
             "replica_losses": losses,
+            "single_mcc": float(single_mcc),
+            "replica_mcc": [float(v) for v in replica_mcc],
             "grad_error": float(np.max(np.abs(grads - np.asarray(single_grad)))),
             "grad_scale": float(np.max(np.abs(np.asarray(single_grad)))),
             "plain_fit": {k: [float(x) for x in v] for k, v in plain_fit.items()},
