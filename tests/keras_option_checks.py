@@ -53,6 +53,13 @@ def per_sample(cls, y, p, w):
     if cls is xk.FocalTverskyLoss:
         score = oracle.tversky(y, p, AXES, 0.3, 0.7, SMOOTH, SMOOTH)
         return weighted(oracle.focal(score, 0.75), w)
+    if cls in PER_CLASS_FROM_CORE:
+        # The per-class values of these are checked against their peers in
+        # test_peers_mcc_masked.py and test_peers_distance.py; here, how the weights combine them.
+        per_class = getattr(xploss, cls.entry.name)(
+            y.astype("float64"), p.astype("float64"), axis=AXES, reduction="none"
+        )
+        return weighted(np.asarray(per_class), w)
     bce = weighted(oracle.bce(y, p, AXES), w)
     if cls is xk.BinaryCrossEntropyLoss:
         return bce
@@ -60,6 +67,9 @@ def per_sample(cls, y, p, w):
     return bce + oracle.log_dice_penalty(weighted(oracle.dice(y, p, AXES, SMOOTH, SMOOTH), w))
 
 
+# A float target of y_pred's shape is the boundary loss's signed distance map: the weights
+# combine its per-class means all the same.
+PER_CLASS_FROM_CORE = (xk.MCCLoss, xk.BoundaryLoss, xk.HausdorffDTLoss)
 WEIGHTED_LOSSES = [
     xk.DiceLoss,
     xk.JaccardLoss,
@@ -67,6 +77,7 @@ WEIGHTED_LOSSES = [
     xk.FocalTverskyLoss,
     xk.BCEDiceLoss,
     xk.BinaryCrossEntropyLoss,
+    *PER_CLASS_FROM_CORE,
 ]
 
 
@@ -201,7 +212,10 @@ def test_mixed_float16_sample_weights_keep_their_float32_value(cls):
 
 
 # Point 19: Keras' rank rule for targets, and the functional API in model.fit.
-@pytest.mark.parametrize("cls", [*WEIGHTED_LOSSES, *METRIC_CLASSES])
+SPATIAL_LOSSES = [xk.SoftclDiceLoss, xk.SoftDiceclDiceLoss, xk.LovaszHingeLoss]
+
+
+@pytest.mark.parametrize("cls", [*WEIGHTED_LOSSES, *SPATIAL_LOSSES, *METRIC_CLASSES])
 def test_a_trailing_size_one_target_of_a_squeezed_prediction(cls):
     y, p = batch(3, 1)
 

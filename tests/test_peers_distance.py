@@ -401,8 +401,8 @@ def test_boundary_loss_bad_targets_are_named():
         ValueError, match=r"ignore_index=255 with a floating y_true of y_pred's shape"
     ):
         xploss.boundary_loss(np.zeros((2, 4, 5, 3)), probs, ignore_index=255)
-    with pytest.raises(ValueError, match=r"distance_axis=4 is out of range.*\(2, 4, 5, 1\)"):
-        xploss.boundary_loss(np.zeros((2, 4, 5), np.int64), probs[..., :1], distance_axis=4)
+    with pytest.raises(ValueError, match=r"spatial_axes=4 is out of range.*\(2, 4, 5, 1\)"):
+        xploss.boundary_loss(np.zeros((2, 4, 5), np.int64), probs[..., :1], spatial_axes=4)
     with pytest.raises(ValueError, match=r"y_pred must lie in \[0, 1\]"):
         xploss.boundary_loss(-np.ones((2, 4, 5, 3)), probs * 4, validate=True)
     assert np.isfinite(xploss.boundary_loss(-np.ones((2, 4, 5, 3)), probs, validate=True))

@@ -14,11 +14,11 @@ from xploss._weights import prepare_weight
 
 
 def distance_axes(options: BoundaryOptions | HausdorffDTOptions, inputs: Inputs) -> Axes:
-    """``distance_axis`` of ``y_pred``, unit spacing; by default every axis but the first (the
+    """``spatial_axes`` of ``y_pred``, unit spacing; by default every axis but the first (the
     batch) and the class axis."""
     shape = _checks.shape_of(inputs.y_pred)
-    if options.distance_axis is not None:
-        chosen = _checks.normalize_axis(options.distance_axis, shape, name="distance_axis")
+    if options.spatial_axes is not None:
+        chosen = _checks.normalize_axis(options.spatial_axes, shape, name="spatial_axes")
         return tuple((a, 1.0) for a in chosen)
     if not shape:
         return ()
@@ -47,7 +47,7 @@ def hausdorff_dt_loss(
     Per element ``ℓ = (p - y)²·(d_p^α + d_y^α)``, averaged over ``axis`` (over the unmasked
     elements), then ``weight`` and ``reduction``. ``d_p`` is the distance field of the hard
     prediction ``p > 0.5`` and ``d_y`` that of ``y > 0.5``: in each image (the slice over
-    ``distance_axis`` of one sample and one class), the Euclidean distance from every element
+    ``spatial_axes`` of one sample and one class), the Euclidean distance from every element
     to the nearest element of the other kind (a foreground element to the background, a
     background element to the foreground), and 0 in an image that is all foreground or all
     background, as MONAI's. The fields read a comparison, so they are constants of the gradient
@@ -74,7 +74,7 @@ def hausdorff_dt_loss(
         mask: leaves out the elements where it is 0 (or weighs them) in the mean; the distance
             fields are those of the whole images.
         alpha: the exponent of the distances, >= 0 (2: squared distances, exact).
-        distance_axis: the spatial axes; None: every axis but the first and ``class_axis``.
+        spatial_axes: the spatial axes; None: every axis but the first and ``class_axis``.
             Their sizes must be known (a TensorFlow graph may leave the batch unknown).
         axis, class_axis, from_logits, weight, reduction, include_background, ignore_index,
             validate: as in ``binary_cross_entropy``.
@@ -113,7 +113,7 @@ def boundary_loss(
     """Boundary loss (Kervadec et al. 2019): the mean of ``φ·p`` over ``axis``.
 
     ``φ`` is the signed distance map of the target (``signed_distance_map``): in each image
-    (the slice over ``distance_axis`` of one sample and one class) the distance to the object
+    (the slice over ``spatial_axes`` of one sample and one class) the distance to the object
     outside it and ``1 -`` the distance to the outside inside it, 0 for an absent class. The
     loss falls as probability moves inside the object, and is negative at best. Per element
     ``ℓ = φ·p``, averaged over ``axis`` (over the unmasked elements), then ``weight`` and
@@ -125,7 +125,7 @@ def boundary_loss(
 
     ``y_true`` is read from its shape and dtype. A floating ``y_true`` of ``y_pred``'s shape
     is ``φ`` itself, precomputed with ``signed_distance_map`` (as the authors do, in the data
-    loader). Any other target is labels whose ``φ`` is computed here over ``distance_axis``
+    loader). Any other target is labels whose ``φ`` is computed here over ``spatial_axes``
     (exactly, and jit-safe: no precomputation is needed): a bool or integer target of
     ``y_pred``'s shape (one-hot, or one mask per channel; nonzero is the object), class
     indices (``y_pred`` without ``class_axis``), or the mask of a single channel. A floating
@@ -137,7 +137,7 @@ def boundary_loss(
             ``y_pred``'s shape, class indices, or the mask of a single channel.
         y_pred: probabilities, or logits with ``from_logits``; ``(B, *spatial, C)`` by default.
         mask: leaves out the elements where it is 0 (or weighs them) in the mean.
-        distance_axis: the spatial axes of a ``φ`` computed here; None: every axis but the
+        spatial_axes: the spatial axes of a ``φ`` computed here; None: every axis but the
             first and ``class_axis``.
         ignore_index: with labels, the label whose elements are left out (and which is no
             class's object in ``φ``); with ``φ`` it is an error (pass ``mask``).

@@ -8,8 +8,8 @@ from xploss._validators import axis, flag, nonnegative
 
 
 @record
-class DistanceAxis(Options):
-    distance_axis: int | tuple[int, ...] | None = option(
+class SpatialAxes(Options):
+    spatial_axes: int | tuple[int, ...] | None = option(
         None,
         axis,
         "the spatial axes of the distance transforms (None: every axis but the first and "
@@ -26,10 +26,10 @@ class HausdorffFactors(Options):
 
 
 @record
-class BoundaryOptions(Weighted, Reduced, DistanceAxis, Classes, Axes):
+class BoundaryOptions(Weighted, Reduced, SpatialAxes, Classes, Axes):
     """``boundary_loss``."""
 
 
 @record
-class HausdorffDTOptions(HausdorffFactors, Weighted, Reduced, DistanceAxis, Classes, Axes):
+class HausdorffDTOptions(HausdorffFactors, Weighted, Reduced, SpatialAxes, Classes, Axes):
     """``hausdorff_dt_loss``."""

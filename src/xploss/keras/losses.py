@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import keras
+from keras import ops
 
 from xploss._checks import shape_of
 from xploss._registry import LOSSES, Adapter, Loss
@@ -51,6 +52,18 @@ def check_sample_weight(sample_weight: Any, name: str) -> None:
             "the Dice, not the average of per-sample losses: pass class weights as "
             "class_weight=..., or exclude pixels through the targets."
         )
+
+
+def squeezed_channel(y_true: Any, y_pred: Any, options: Any) -> bool:
+    """A ``(B, ..., 1)`` target of a ``(B, ...)`` prediction, for a loss over spatial axes whose
+    classes are on the last axis: the prediction is one channel, squeezed."""
+    rank = len(y_pred.shape)
+    return (
+        "spatial_axes" in options.names
+        and options.class_axis in (-1, rank)
+        and len(y_true.shape) == rank + 1
+        and y_true.shape[-1] == 1
+    )
 
 
 class RegisteredLoss(Registered, keras.losses.Loss):
@@ -102,7 +115,12 @@ class RegisteredLoss(Registered, keras.losses.Loss):
         return super().__call__(y_true, y_pred, sample_weight)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        options, owner, shape = self.options, type(self).__name__, shape_of(y_pred)
+        options, owner = self.options, type(self).__name__
+        if squeezed_channel(y_true, y_pred, options):
+            # Keras' rank rule would drop the target's channel; a loss over spatial axes (the
+            # distance maps, the skeleton) must not read the prediction's last axis as classes.
+            y_pred = ops.expand_dims(y_pred, -1)
+        shape = shape_of(y_pred)
         weight = getattr(options, "weight", None)
         axes = loss_axes(
             options.axis,
