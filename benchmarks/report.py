@@ -99,6 +99,13 @@ def write(results: dict[str, Any], out: pathlib.Path) -> None:
             f"\n{label} eager forward, peak memory allocated during the call, in input sizes "
             f"(shape {tuple(memory['shape'])}): {memory_text}.\n"
         )
+    for framework, memory in results.get("many_classes_peak_memory", {}).items():
+        memory_text = ", ".join(f"{k}: {v:.2f}" for k, v in memory.items() if k != "shape")
+        what = "forward + backward" if framework == "torch" else "forward"
+        text += (
+            f"\nMany classes, {framework} eager {what}, peak memory allocated during the call, "
+            f"in input sizes (shape {tuple(memory['shape'])}, sparse labels): {memory_text}.\n"
+        )
     (out / "table.md").write_text(text)
     plot(results, out / "ratios.png")
     print(text)

@@ -3,14 +3,15 @@
 Every comparison is a ratio of medians measured in the same run, with the implementations
 interleaved repeat by repeat, so machine load affects both sides alike. Run through
 ``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs; ``--only dice``,
-``--only entropy`` or ``--only structure`` for one family).
+``--only entropy``, ``--only structure`` or ``--only many-classes`` for one family).
 
 The ``dice`` family is the soft Dice loss on probabilities, one Dice per image and class,
 averaged (MONAI's default; ``smooth_nr = smooth_dr = 1e-5``). Channels-first for torch,
 channels-last for JAX, TensorFlow and NumPy. The ``entropy`` family (``benchmarks/entropy.py``)
 is the cross-entropy, the focal loss and Dice + CE on logits, forward + backward; the
 ``structure`` family (``benchmarks/structure.py``) the Lovász losses against smp and the soft
-clDice against MONAI, forward + backward.
+clDice against MONAI, forward + backward; the ``many-classes`` family
+(``benchmarks/many_classes.py``) a 105-class 3-D volume with sparse labels, time and peak memory.
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-FAMILIES = ("dice", "entropy", "structure")
+FAMILIES = ("dice", "entropy", "structure", "many-classes")
 
 
 def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAMILIES) -> dict:
@@ -410,6 +411,12 @@ def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAM
 
             for framework, mode, loss, cases in structure.groups(shape):
                 record(framework, mode, "fwd+bwd", f"{workload} {loss}", shape, cases())
+    if "many-classes" in families:
+        from benchmarks import many_classes
+
+        for framework, mode, workload, shape, cases in many_classes.groups(sizes):
+            record(framework, mode, "fwd+bwd", workload, shape, cases())
+        results["many_classes_peak_memory"] = many_classes.memory(sizes)
     if "dice" in families:
         memory_shape = list(WORKLOADS[sizes].values())[-1]
         results["numpy_peak_memory"] = {"shape": memory_shape, **numpy_peak_memory(memory_shape)}

@@ -59,6 +59,16 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     }
     assert structure[("compiled", "Lovász-softmax")] == {"xploss", "smp LovaszLoss"}
     assert structure[("eager", "clDice")] == {"xploss", "MONAI SoftclDiceLoss"}
+    many = {(g["framework"], g["mode"]): set(g["timings"]) for g in results["groups"]
+            if g["workload"].startswith("many classes")}  # fmt: skip
+    assert many == {("torch", "eager"): {"xploss", "native", "MONAI DiceLoss"},
+                    ("jax", "jit"): {"xploss", "native"}}  # fmt: skip
+    memory = results["many_classes_peak_memory"]
+    assert {"xploss", "native"} <= set(memory["numpy"]) and "MONAI DiceLoss" in memory["torch"]
+    assert (
+        "Many classes, torch eager forward + backward, peak memory"
+        in (tmp_path / "table.md").read_text()
+    )
 
 
 def test_causes_smoke_run_writes_every_probe(tmp_path):
@@ -112,3 +122,17 @@ def test_the_implementations_of_a_structure_group_compute_the_same_loss(loss, pe
     assert values["xploss"] > 0.1
     # float32 inputs: smp's Lovász sums in float32 whatever the input
     np.testing.assert_allclose(values[peer], values["xploss"], rtol=2e-6, err_msg=values)
+
+
+def test_the_implementations_of_the_many_class_group_compute_the_same_loss():
+    import torch
+
+    from benchmarks import many_classes
+
+    shape = many_classes.WORKLOADS["tiny"]
+    probabilities, labels = (torch.from_numpy(a) for a in many_classes.inputs(shape))
+    impls = many_classes.torch_losses(shape)
+    values = {name: float(f(probabilities, labels)) for name, f in impls.items()}
+    assert set(values) == {"xploss", "native", "MONAI DiceLoss"}
+    assert values["xploss"] > 0.1
+    np.testing.assert_allclose(list(values.values()), values["xploss"], rtol=2e-6, err_msg=values)

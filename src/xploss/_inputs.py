@@ -154,7 +154,9 @@ def prepare(
             before = sum(a < class_index for a in axes)
             position = (class_index - before, _classes.known(num_classes))
     sizes = _checks.sizes(y_pred)  # symbolic sizes stay symbolic (torch.export, jax.export)
-    encode = kind != _labels.SPARSE or one_hot or not gathers(xp)
+    # Kept indices are gathered by a cross-entropy (exclusive), compared class by class by the
+    # overlap statistics.
+    encode = kind != _labels.SPARSE or one_hot or (exclusive and not gathers(xp))
     encode = encode or _labels.mask_holds_classes(mask, class_index, len(pred_shape))
     dense_true = _labels.dense_target(
         y_true, kind, sizes, class_index, dtype, xp, mask, encode=encode

@@ -98,7 +98,7 @@ def bce_dice_loss(
         >>> round(float(bce_dice_loss(y_true, y_pred, smooth_nr=0, smooth_dr=0)), 6)
         0.83933
     """
-    inputs, stats = statistics(y_true, y_pred, options, mask)
+    inputs, stats = statistics(y_true, y_pred, options, mask, one_hot=True)  # the BCE reads y
     xp, reduction = inputs.xp, options.reduction
     dice = dice_score(stats, options, xp)
     weights = prepare_weight(options.weight, inputs)

@@ -23,7 +23,7 @@ from xploss._scores import (
     tversky_score,
     zero_stats,
 )
-from xploss._statistics import OverlapStats, statistics_of, values_all_reduce
+from xploss._statistics import OverlapStats, needs_one_hot, statistics_of, values_all_reduce
 from xploss._weights import prepare_weight
 
 
@@ -38,7 +38,9 @@ def overlap_loss(
 ) -> Array:
     """``1 - S`` (``-log S`` with ``options.log``; ``(1 - S)^gamma`` when ``focal``) of the
     per-element ``score``, combined by ``options.reduction``."""
-    inputs = prepare(y_true, y_pred, options, mask, threshold=getattr(options, "threshold", None))
+    threshold = getattr(options, "threshold", None)
+    one_hot = needs_one_hot(options)
+    inputs = prepare(y_true, y_pred, options, mask, threshold=threshold, one_hot=one_hot)
     return overlap_term(score, inputs, options, focal=focal)
 
 
@@ -275,7 +277,8 @@ def generalized_dice_loss(
         >>> round(float(loss), 6)  # 79/215
         0.367442
     """
-    inputs = prepare(y_true, y_pred, options, mask, keep_class_axis=True)
+    one_hot = needs_one_hot(options)
+    inputs = prepare(y_true, y_pred, options, mask, keep_class_axis=True, one_hot=one_hot)
     return generalized_dice_term(inputs, options)
 
 

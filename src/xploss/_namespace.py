@@ -76,9 +76,14 @@ def _detect(present: dict[str, Array]) -> Namespace:
             return _tf_namespace
         raise _mixed_error(present)
     try:
-        return array_api_compat.array_namespace(*present.values())
+        xp = array_api_compat.array_namespace(*present.values())
     except TypeError as error:
         raise _mixed_error(present) from error
+    if array_api_compat.is_jax_namespace(xp):
+        from xploss._jax_namespace import jax_namespace
+
+        return jax_namespace
+    return xp
 
 
 def _mixed_error(arrays: dict[str, Array]) -> TypeError:

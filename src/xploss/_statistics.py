@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from xploss import _checks
 from xploss._inputs import Inputs, prepare, with_nan
-from xploss._namespace import Array
+from xploss._namespace import Array, Namespace, device_of
 from xploss._options import StatsOptions
 from xploss._registry import functional
 
@@ -43,6 +44,8 @@ class OverlapStats(NamedTuple):
 def overlap_sums(
     inputs: Inputs, *, squared: bool = False, soft_label: bool = False
 ) -> OverlapStats:
+    if inputs.indices:
+        return class_index_sums(inputs, squared=squared)
     if soft_label and not squared:
         return soft_label_sums(inputs)
     xp, y, p, axes = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes
@@ -53,6 +56,64 @@ def overlap_sums(
     if squared:
         return OverlapStats(tp, xp.sum(y_kept * y, axis=axes), xp.sum(p_kept * p, axis=axes))
     return OverlapStats(tp, xp.sum(y_kept, axis=axes), xp.sum(p_kept, axis=axes))
+
+
+CLASSES_PER_PASS = 8
+"""Classes one-hot encoded at a time by ``class_index_sums``: up to 8 classes, one pass as a
+full one-hot; for many (TotalSegmentator's 105), temporaries of 8 classes' size, not C."""
+
+
+def class_passes(num_classes: Any) -> list[tuple[Any, Any]]:
+    """``[(0, 8), (8, 16), ...]``; one pass over every class where their number is symbolic."""
+    if not isinstance(num_classes, int):
+        return [(0, num_classes)]
+    return [
+        (start, min(start + CLASSES_PER_PASS, num_classes))
+        for start in range(0, num_classes, CLASSES_PER_PASS)
+    ]
+
+
+def class_index_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
+    """The statistics of class indices (``Inputs.indices``) without their full one-hot array.
+
+    ``tp`` and ``Σ y`` of classes ``[c, c + 8)`` come from the one-hot of those classes alone,
+    so a 105-class 3-D volume never holds a ``C``-fold copy of its labels (the native loss's
+    ``one_hot`` does); the sums are those of the one-hot product, class for class. ``Σ p``
+    needs no target (``Σ p²`` with ``squared``: a one-hot ``y`` is its own square). The masks
+    here have size 1 on the class axis (``prepare`` encodes the
+    targets where a mask holds the classes).
+    """
+    xp, labels, p, axes, mask = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes, inputs.mask
+    class_axis = inputs.class_axis
+    assert class_axis is not None
+    num_classes = _checks.sizes(p)[class_axis]
+    trailing = (1,) * (p.ndim - class_axis - 1)
+    tp, sum_true = [], []
+    for start, stop in class_passes(num_classes):
+        classes = xp.arange(start, stop, dtype=labels.dtype, device=device_of(labels, xp))
+        target = xp.astype(labels == xp.reshape(classes, (stop - start, *trailing)), p.dtype)
+        if mask is not None:
+            target = target * mask
+        part = (slice(None),) * class_axis + (slice(start, stop), ...)
+        tp.append(xp.sum(target * p[part], axis=axes))
+        sum_true.append(xp.sum(target, axis=axes))
+    kept = p if mask is None else p * mask
+    sum_pred = xp.sum(kept * p if squared else kept, axis=axes)  # a one-hot y is y²
+    if class_axis in axes:  # the classes pooled: the passes add up
+        return OverlapStats(_total(tp), _total(sum_true), sum_pred)
+    position = class_axis - sum(a < class_axis for a in axes)
+    return OverlapStats(_joined(tp, position, xp), _joined(sum_true, position, xp), sum_pred)
+
+
+def _total(parts: list[Array]) -> Array:
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _joined(parts: list[Array], axis: int, xp: Namespace) -> Array:
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=axis)
 
 
 def soft_label_sums(inputs: Inputs) -> OverlapStats:
@@ -84,11 +145,14 @@ def statistics(
     mask: Array | None,
     *,
     keep_class_axis: bool = False,
+    one_hot: bool = False,
 ) -> tuple[Inputs, OverlapStats]:
     """The prepared inputs and their statistics, summed over devices by ``options.all_reduce``.
 
     ``options`` is a record with the input options, and optionally ``threshold``, ``squared``,
-    ``soft_label`` and ``all_reduce`` (those it lacks are off).
+    ``soft_label`` and ``all_reduce`` (those it lacks are off). Class indices stay indices
+    (``Inputs.indices``) unless ``one_hot`` (a caller that reads ``inputs.y_true``) or
+    ``soft_label`` asks for their one-hot.
     """
     inputs = prepare(
         y_true,
@@ -97,8 +161,15 @@ def statistics(
         mask,
         threshold=getattr(options, "threshold", None),
         keep_class_axis=keep_class_axis,
+        one_hot=one_hot or needs_one_hot(options),
     )
     return inputs, statistics_of(inputs, options)
+
+
+def needs_one_hot(options: Any) -> bool:
+    """Whether the statistics of ``options`` need the one-hot of class indices: only the soft
+    label form, whose ``|p - y|`` has its own slope where ``p = y``."""
+    return bool(getattr(options, "soft_label", False))
 
 
 def statistics_of(inputs: Inputs, options: Any) -> OverlapStats:

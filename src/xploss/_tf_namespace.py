@@ -54,8 +54,9 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = N
     return tf.convert_to_tensor(obj, dtype=dtype)
 
 
-def arange(stop: int, /, *, dtype: Any = None, device: Any = None) -> Any:
-    return tf.cast(tf.range(stop), dtype or tf.int64)
+def arange(start: Any, /, stop: Any = None, *, dtype: Any = None, device: Any = None) -> Any:
+    values = tf.range(start) if stop is None else tf.range(start, stop)
+    return tf.cast(values, dtype or tf.int64)
 
 
 def reshape(x: tf.Tensor, /, shape: tuple[int, ...]) -> Any:
@@ -139,13 +140,18 @@ def full_like(x: tf.Tensor, /, fill_value: Any) -> Any:
 
 exp = tf.math.exp
 floor = tf.math.floor
-# Optional: the core uses a namespace's fused sigmoid, softplus and log-softmax when it has them.
+# Optional: the core uses a namespace's fused sigmoid, softplus, softmax and log-softmax when it
+# has them.
 sigmoid = tf.math.sigmoid
 softplus = tf.math.softplus
 
 
 def log_softmax(x: tf.Tensor, axis: int) -> Any:
     return tf.nn.log_softmax(x, axis=axis)
+
+
+def softmax(x: tf.Tensor, axis: int) -> Any:
+    return tf.nn.softmax(x, axis=axis)
 
 
 abs = tf.math.abs

@@ -1,8 +1,8 @@
 """The array namespace of PyTorch tensors that the core uses, registered on import.
 
-array-api-compat's namespace plus PyTorch's fused softplus and log-softmax, which the core uses
-where a namespace has them: one kernel instead of seven elementwise passes, about 3× faster
-forward and backward (benchmarks/results/causes.md). Above the threshold softplus(z) is z to
+array-api-compat's namespace plus PyTorch's fused softplus, softmax and log-softmax, which the
+core uses where a namespace has them: one kernel instead of seven elementwise passes, about 3×
+faster forward and backward (benchmarks/results/causes.md). Above the threshold softplus(z) is z to
 within e^-50.
 """
 
@@ -23,6 +23,7 @@ vars(torch_namespace).update(vars(compat_namespace))
 torch_namespace.__name__ = "xploss.torch.namespace"
 torch_namespace.softplus = functools.partial(F.softplus, threshold=50.0)  # type: ignore[attr-defined]
 torch_namespace.log_softmax = lambda x, axis: torch.log_softmax(x, dim=axis)  # type: ignore[attr-defined]
+torch_namespace.softmax = lambda x, axis: torch.softmax(x, dim=axis)  # type: ignore[attr-defined]
 # gather: take_along_dim broadcasts, which fixes every size under torch.compile(dynamic=True).
 torch_namespace.take_along_axis = lambda x, i, /, *, axis=-1: torch.gather(x, axis, i)  # type: ignore[attr-defined]
 # cumsum: array-api-compat's goes through a cached helper that Dynamo warns about (the Lovász sort).
