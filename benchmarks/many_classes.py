@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import xploss
-from benchmarks.run import SMOOTH, available
+from benchmarks.run import SMOOTH, available, torch_peak_bytes
 
 WORKLOADS = {"full": (1, 105, 64, 64, 64), "tiny": (1, 12, 8, 8, 8)}
 
@@ -114,20 +114,8 @@ def groups(sizes: str) -> list[tuple[str, str, str, tuple[int, ...], Callable[[]
 
 def torch_peak_memory(shape: tuple[int, ...]) -> dict[str, float]:
     """Peak bytes allocated during one eager forward + backward, in input sizes."""
-    from torch.profiler import ProfilerActivity, profile
-
     nbytes = inputs(shape)[0].nbytes
-    peaks = {}
-    for name, fn in torch_cases(shape).items():
-        fn()
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            fn()
-        current = peak = 0
-        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-            current += event.self_cpu_memory_usage
-            peak = max(peak, current)
-        peaks[name] = peak / nbytes
-    return peaks
+    return {name: torch_peak_bytes(fn) / nbytes for name, fn in torch_cases(shape).items()}
 
 
 def numpy_peak_memory(shape: tuple[int, ...]) -> dict[str, float]:

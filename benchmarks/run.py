@@ -349,22 +349,25 @@ def torch_peak_memory(shape) -> dict[str, float]:
     """Peak bytes allocated during one eager forward pass, in input sizes, from the profiler's
     allocation records (PyTorch has no peak counter on the CPU): the running sum of every
     event's own allocations and frees, in the order the events started."""
-    from torch.profiler import ProfilerActivity, profile
-
     cases = torch_cases(shape, compiled=False, backward=False)
     cases.pop("streaming limit", None)
     nbytes = make_inputs(shape)[1].nbytes
-    peaks = {}
-    for name, fn in cases.items():
+    return {name: torch_peak_bytes(fn) / nbytes for name, fn in cases.items()}
+
+
+def torch_peak_bytes(fn: Callable[[], Any]) -> int:
+    """The peak of the running sum of every profiled event's own allocations and frees, in the
+    order the events started, over one call of ``fn`` (after one to warm up)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            fn()
-        current = peak = 0
-        for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-            current += event.self_cpu_memory_usage
-            peak = max(peak, current)
-        peaks[name] = peak / nbytes
-    return peaks
+    current = peak = 0
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        current += event.self_cpu_memory_usage
+        peak = max(peak, current)
+    return peak
 
 
 # --------------------------------------------------------------------------- driver
