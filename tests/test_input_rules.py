@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import xploss
+from tests import oracle
 from xploss._options import field_names
 from xploss._registry import FUNCTIONS
 
@@ -253,6 +254,33 @@ def test_narrow_labels_of_more_classes_than_their_range(backend, dtype, top):
     probs = RNG.dirichlet(np.ones(300), (2, 3)).astype(np.float32)  # 300 classes
     got = run(backend, xploss.dice_loss, labels.astype(dtype), probs)
     np.testing.assert_allclose(got, xploss.dice_loss(labels, probs), rtol=1e-6)
+
+
+# More classes than one pass of the one-hot holds (8): the per-class sums come in passes.
+MANY_LABELS = RNG.integers(0, 21, (2, 3, 4))
+MANY_PROBS = RNG.dirichlet(np.ones(21), (2, 3, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_many_class_indices_give_the_oracles_dice_per_class(backend, squared):
+    dense = oracle.one_hot(MANY_LABELS, 21, -1)
+    got = run(backend, xploss.dice_coefficient, MANY_LABELS, MANY_PROBS, axis=(1, 2),
+              reduction="none", squared=squared)  # fmt: skip
+    expected = oracle.dice(dense, MANY_PROBS, (1, 2), 1e-5, 1e-5, squared=squared)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    pooled = run(backend, xploss.dice_coefficient, MANY_LABELS, MANY_PROBS, axis=(0, 1, 2, 3))
+    np.testing.assert_allclose(pooled, oracle.dice(dense, MANY_PROBS, (0, 1, 2, 3), 1e-5, 1e-5),
+                               rtol=1e-5)  # fmt: skip
+
+
+def test_many_class_indices_have_the_gradient_of_their_one_hot(autodiff_backend):
+    b = autodiff_backend
+    dense = oracle.one_hot(MANY_LABELS, 21, -1).astype(np.float32)
+    probs = b.asarray(MANY_PROBS)
+    for fn in (xploss.dice_loss, xploss.generalized_dice_loss):
+        sparse = b.grad(fn, b.asarray(MANY_LABELS), probs, axis=(1, 2))
+        np.testing.assert_allclose(sparse, b.grad(fn, b.asarray(dense), probs, axis=(1, 2)),
+                                   rtol=1e-5, atol=1e-7, err_msg=fn.__name__)  # fmt: skip
 
 
 @pytest.mark.parametrize("compiled", [False, True])

@@ -20,7 +20,7 @@ from xploss._elementwise import (
     log_softmax,
 )
 from xploss._inputs import Inputs, aligned, as_dtype, with_nan
-from xploss._namespace import Array, Namespace, array_namespace, device_of
+from xploss._namespace import Array, Namespace, array_namespace, device_of, index_dtype
 from xploss._reductions import elementwise_mean, reduce, summed_over_devices
 from xploss._scores import safe_divide
 from xploss._statistics import sums_all_reduce, values_all_reduce
@@ -202,11 +202,6 @@ def _picked_sums(
     every = -(log_q if weight is None else weight * log_q)
     spread = xp.sum(every, axis=c, keepdims=True) / classes
     return exclusive_sums((1 - epsilon) * picked + epsilon * spread, inputs, counted)
-
-
-def index_dtype(xp: Namespace) -> Any:
-    """The namespace's default indexing dtype, which every gather takes (PyTorch's int64 only)."""
-    return xp.__array_namespace_info__().default_dtypes()["indexing"]
 
 
 def binary_cross_entropy_terms(inputs: Inputs, options: Any) -> Array:

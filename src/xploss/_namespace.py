@@ -161,6 +161,11 @@ def can_warn() -> bool:
     return torch is None or not _torch_tracing(torch)
 
 
+def index_dtype(xp: Namespace) -> Any:
+    """The namespace's default indexing dtype, which every gather takes (PyTorch's int64 only)."""
+    return xp.__array_namespace_info__().default_dtypes()["indexing"]
+
+
 def gathers(xp: Namespace) -> bool:
     """Whether ``xp`` has ``take_along_axis`` (array API 2024.12) at the version it runs
     (array-api-strict runs an older one unless its flags ask for it)."""

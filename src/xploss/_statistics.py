@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from xploss import _checks
 from xploss._inputs import Inputs, prepare, with_nan
-from xploss._namespace import Array, Namespace, device_of
+from xploss._namespace import Array, Namespace, device_of, gathers, index_dtype
 from xploss._options import StatsOptions
 from xploss._registry import functional
 
@@ -78,24 +78,33 @@ def class_index_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
 
     ``tp`` and ``Σ y`` of classes ``[c, c + 8)`` come from the one-hot of those classes alone,
     so a 105-class 3-D volume never holds a ``C``-fold copy of its labels (the native loss's
-    ``one_hot`` does); the sums are those of the one-hot product, class for class. ``Σ p``
-    needs no target (``Σ p²`` with ``squared``: a one-hot ``y`` is its own square). The masks
-    here have size 1 on the class axis (``prepare`` encodes the
-    targets where a mask holds the classes).
+    ``one_hot`` does); the sums are those of the one-hot product, class for class. With more
+    than 8 classes each pass multiplies the probability of each element's own class, gathered
+    once, rather than a slice of ``p``: a slice's gradient is a zero-filled array of ``p``'s
+    size per pass. ``Σ p`` needs no target (``Σ p²`` with ``squared``: a one-hot ``y`` is its
+    own square). The masks here have size 1 on the class axis (``prepare`` encodes the targets
+    where a mask holds the classes).
     """
     xp, labels, p, axes, mask = inputs.xp, inputs.y_true, inputs.y_pred, inputs.axes, inputs.mask
     class_axis = inputs.class_axis
     assert class_axis is not None
     num_classes = _checks.sizes(p)[class_axis]
     trailing = (1,) * (p.ndim - class_axis - 1)
+    passes = class_passes(num_classes)
+    own = own_class_probability(p, labels, class_axis, num_classes, xp) if len(passes) > 1 else None
     tp, sum_true = [], []
-    for start, stop in class_passes(num_classes):
+    for start, stop in passes:
         classes = xp.arange(start, stop, dtype=labels.dtype, device=device_of(labels, xp))
         target = xp.astype(labels == xp.reshape(classes, (stop - start, *trailing)), p.dtype)
         if mask is not None:
             target = target * mask
-        part = (slice(None),) * class_axis + (slice(start, stop), ...)
-        tp.append(xp.sum(target * p[part], axis=axes))
+        if own is not None:
+            values = own
+        elif len(passes) == 1:
+            values = p
+        else:
+            values = p[(slice(None),) * class_axis + (slice(start, stop), ...)]
+        tp.append(xp.sum(target * values, axis=axes))
         sum_true.append(xp.sum(target, axis=axes))
     kept = p if mask is None else p * mask
     sum_pred = xp.sum(kept * p if squared else kept, axis=axes)  # a one-hot y is y²
@@ -103,6 +112,19 @@ def class_index_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
         return OverlapStats(_total(tp), _total(sum_true), sum_pred)
     position = class_axis - sum(a < class_axis for a in axes)
     return OverlapStats(_joined(tp, position, xp), _joined(sum_true, position, xp), sum_pred)
+
+
+def own_class_probability(
+    p: Array, labels: Array, class_axis: int, num_classes: int, xp: Namespace
+) -> Array | None:
+    """``p`` of each element's class (size 1 on the class axis), 0 for an index outside
+    ``[0, C)``; None where the namespace has no ``take_along_axis``."""
+    if not gathers(xp):
+        return None
+    valid = (labels >= 0) & (labels < num_classes)
+    safe = xp.where(valid, labels, xp.zeros_like(labels))
+    safe = safe if safe.dtype == index_dtype(xp) else xp.astype(safe, index_dtype(xp))
+    return xp.take_along_axis(p, safe, axis=class_axis) * xp.astype(valid, p.dtype)
 
 
 def _total(parts: list[Array]) -> Array:
