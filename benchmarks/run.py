@@ -309,7 +309,7 @@ def tf_cases(shape, compiled: bool, backward: bool) -> dict[str, Callable[[], An
 
         impls = {k: gradient(f) for k, f in impls.items()}
     if compiled:
-        impls = {k: tf.function(f, jit_compile=not k.startswith("Keras")) for k, f in impls.items()}
+        impls = {k: tf.function(f, jit_compile=True) for k, f in impls.items()}
     return {k: (lambda f=f: f(target, probs)) for k, f in impls.items()}
 
 
