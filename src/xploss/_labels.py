@@ -9,7 +9,8 @@ eagerly and under a trace:
   ``(B, H, W)`` mask for ``(B, 1, H, W)`` probabilities). Never one class's indices, which
   would all be 0 and flip the target.
 - ``"sparse"``: ``y_pred`` without its class axis, several classes: class indices, integer or
-  floating (MONAI's label maps are float) with integral values; one-hot encoded inside.
+  floating (MONAI's label maps are float) with integral values; one-hot encoded here, or
+  kept as indices for the losses that read them directly (``prepare(one_hot=False)``).
 
 The value rules of class indices (integral, in ``[0, C)`` unless masked out) are checked by
 ``_values.check_class_indices`` on concrete arrays only.

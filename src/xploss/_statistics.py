@@ -245,10 +245,10 @@ def overlap_stats(
         y_true: targets in [0, 1] (bool, integer or floating) with ``y_pred``'s shape; or,
             with ``y_pred``'s ``class_axis`` left out, the mask of a single-channel ``y_pred``
             (any dtype, soft values too) or class indices (integers, or floats with integral
-            values; one-hot encoded inside). Eagerly, non-integral indices and indices outside
-            ``[0, C)`` that ``mask`` keeps raise a ValueError; under ``jax.jit``,
-            ``torch.compile`` or ``tf.function`` values are not read and they encode to
-            all-zero rows.
+            values; read as their one-hot, 8 classes at a time). Eagerly, non-integral
+            indices and indices outside ``[0, C)`` that ``mask`` keeps raise a ValueError;
+            under ``jax.jit``, ``torch.compile`` or ``tf.function`` values are not read and
+            they encode to all-zero rows.
         y_pred: probabilities, or logits with ``from_logits``.
         mask: removes the elements where it is 0 from every sum; broadcasts to ``y_pred``
             (or has ``y_true``'s shape for sparse labels).
