@@ -3,7 +3,8 @@
 Every comparison is a ratio of medians measured in the same run, with the implementations
 interleaved repeat by repeat, so machine load affects both sides alike. Run through
 ``nox -s bench`` (``-- --sizes tiny`` for the smoke test CI runs; ``--only dice``,
-``--only entropy``, ``--only structure`` or ``--only many-classes`` for one family).
+``--only entropy``, ``--only structure``, ``--only confusion`` or ``--only many-classes`` for one
+family).
 
 The ``dice`` family is the soft Dice loss on probabilities, one Dice per image and class,
 averaged (MONAI's default; ``smooth_nr = smooth_dr = 1e-5``). Channels-first for torch,
@@ -377,7 +378,7 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-FAMILIES = ("dice", "entropy", "structure", "many-classes")
+FAMILIES = ("dice", "entropy", "structure", "confusion", "many-classes")
 
 
 def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAMILIES) -> dict:
@@ -414,6 +415,11 @@ def run(sizes: str, repeats: int, budget: float, families: tuple[str, ...] = FAM
 
             for framework, mode, loss, cases in structure.groups(shape):
                 record(framework, mode, "fwd+bwd", f"{workload} {loss}", shape, cases())
+        if "confusion" in families and shape[1] > 1:
+            from benchmarks import confusion
+
+            for framework, mode, name, cases in confusion.groups(shape):
+                record(framework, mode, "update", f"{workload} {name}", shape, cases())
     if "many-classes" in families:
         from benchmarks import many_classes
 

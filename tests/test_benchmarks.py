@@ -59,6 +59,12 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     }
     assert structure[("compiled", "Lovász-softmax")] == {"xploss", "smp LovaszLoss"}
     assert structure[("eager", "clDice")] == {"xploss", "MONAI SoftclDiceLoss"}
+    confusion = {(g["framework"], g["mode"]): set(g["timings"]) for g in results["groups"]
+                 if g["workload"].endswith("confusion update")}  # fmt: skip
+    assert confusion[("torch", "eager")] == {
+        "xploss", "native", "TorchMetrics MulticlassStatScores", "MONAI ConfusionMatrixMetric"
+    }  # fmt: skip
+    assert confusion[("jax", "jit")] == {"xploss", "native"}
     many = {(g["framework"], g["mode"]): set(g["timings"]) for g in results["groups"]
             if g["workload"].startswith("many classes")}  # fmt: skip
     assert many == {("torch", "eager"): {"xploss", "native", "MONAI DiceLoss"},
@@ -136,3 +142,18 @@ def test_the_implementations_of_the_many_class_group_compute_the_same_loss():
     assert set(values) == {"xploss", "native", "MONAI DiceLoss"}
     assert values["xploss"] > 0.1
     np.testing.assert_allclose(list(values.values()), values["xploss"], rtol=2e-6, err_msg=values)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_the_implementations_of_the_confusion_group_count_the_same(framework):
+    from benchmarks import confusion
+
+    build = confusion.torch_counts if framework == "torch" else confusion.jax_counts
+    impls, logits, labels = build((2, 3, 16, 16))
+    counts = {name: np.asarray(f(logits, labels), np.float64) for name, f in impls.items()}
+    assert len(counts) == (4 if framework == "torch" else 2)
+    native = counts.pop("native")
+    assert native.shape == (4, 3) and native.sum() == 3 * 2 * 16 * 16  # each pixel, each class
+    assert np.all(native[0] > 0) and np.all(native[1] > 0)  # a real mix of hits and misses
+    for name, got in counts.items():
+        np.testing.assert_array_equal(got, native, err_msg=name)

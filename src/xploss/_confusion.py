@@ -8,9 +8,11 @@ soft sums (``tn = Σ (1 - y)(1 - p)``), additive as the hard ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from xploss import _checks
 from xploss._inputs import Inputs, with_nan
 from xploss._namespace import Array, Namespace
 from xploss._scores import safe_divide
@@ -46,14 +48,24 @@ class ConfusionStats(NamedTuple):
 
 def confusion_sums(inputs: Inputs) -> ConfusionStats:
     """The confusion counts of prepared inputs over ``inputs.axes``; NaN inputs make them NaN."""
-    xp, axes = inputs.xp, inputs.axes
     tp, sum_true, sum_pred = overlap_sums(inputs)
-    elements = xp.zeros_like(inputs.y_pred) + (1 if inputs.mask is None else inputs.mask)
-    count = xp.sum(elements, axis=axes)
+    count = element_count(inputs)
     stats = ConfusionStats(tp, sum_pred - tp, sum_true - tp, count - sum_true - sum_pred + tp)
     if inputs.nan_probes:
         stats = ConfusionStats(*with_nan(inputs, *stats))
     return stats
+
+
+def element_count(inputs: Inputs) -> Array:
+    """The elements each count sums (``tp + fp + fn + tn``): without a mask a number (where the
+    sizes are known), not a pass over ``y_pred``."""
+    xp, axes, mask = inputs.xp, inputs.axes, inputs.mask
+    shape = _checks.shape_of(inputs.y_pred)
+    reduced = [shape[a] for a in axes]
+    if mask is None and None not in reduced:
+        first = tuple(slice(0, 1) if a in axes else slice(None) for a in range(len(shape)))
+        return xp.sum(xp.zeros_like(inputs.y_pred[first]), axis=axes) + math.prod(reduced)  # type: ignore[arg-type]
+    return xp.sum(xp.zeros_like(inputs.y_pred) + (1 if mask is None else mask), axis=axes)
 
 
 def summed_classes(stats: ConfusionStats, xp: Namespace) -> ConfusionStats:

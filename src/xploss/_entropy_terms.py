@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xploss import _checks, _classes
+from xploss import _checks, _classes, _labels
 from xploss._elementwise import (
     bce_from_log_probabilities,
     bce_from_logits,
@@ -20,7 +20,7 @@ from xploss._elementwise import (
     log_softmax,
 )
 from xploss._inputs import Inputs, aligned, as_dtype, with_nan
-from xploss._namespace import Array, Namespace, array_namespace, device_of, index_dtype
+from xploss._namespace import Array, Namespace, array_namespace, device_of
 from xploss._reductions import elementwise_mean, reduce, summed_over_devices
 from xploss._scores import safe_divide
 from xploss._statistics import sums_all_reduce, values_all_reduce
@@ -182,20 +182,22 @@ def _picked_sums(
     nothing, as its all-zero one-hot row would."""
     xp, c, labels = inputs.xp, inputs.class_axis, inputs.y_true
     assert c is not None
-    valid = (labels >= 0) & (labels < classes)
-    safe = as_dtype(xp.where(valid, labels, xp.zeros_like(labels)), index_dtype(xp), xp)
-    kept = xp.astype(valid, log_q.dtype)
+    safe, valid = _labels.gather_indices(labels, classes, inputs.indices_in_range, xp)
+    kept = None if valid is None else xp.astype(valid, log_q.dtype)
     picked = -xp.take_along_axis(log_q, safe, axis=c)
-    counted = None
-    if weight is not None and not isinstance(weight, float) and weight.ndim > 0:
-        per_element = xp.take(xp.reshape(weight, (-1,)), xp.reshape(safe, (-1,)), axis=0)
-        element_weight = xp.reshape(per_element, _checks.sizes(safe)) * kept
-        counted, picked = element_weight, element_weight * picked
+    counted = None  # each element's weight (0 for an invalid index); None: 1 each
+    if weight is None:
+        if kept is not None:
+            picked = picked * kept
     else:
-        if weight is not None:
-            picked = weight * picked
-        picked = picked * kept
-        counted = None if weight is None else weight * kept
+        if isinstance(weight, float) or weight.ndim == 0:
+            counted = weight * (xp.ones_like(picked) if kept is None else kept)
+        else:
+            per_element = xp.take(xp.reshape(weight, (-1,)), xp.reshape(safe, (-1,)), axis=0)
+            counted = xp.reshape(per_element, _checks.sizes(safe))
+            if kept is not None:
+                counted = counted * kept
+        picked = counted * picked
     epsilon = options.label_smoothing
     if isinstance(epsilon, float) and epsilon == 0:
         return exclusive_sums(picked, inputs, counted)

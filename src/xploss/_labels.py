@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from xploss import _checks, _elementwise, _values
-from xploss._namespace import Array, Namespace, device_of, is_concrete
+from xploss._namespace import Array, Namespace, device_of, index_dtype, is_concrete
 
 DENSE, MASK, SPARSE = "dense", "mask", "sparse"
 
@@ -76,28 +76,50 @@ def dense_target(
     mask: Array | None,
     *,
     encode: bool = True,
-) -> Array:
+) -> tuple[Array, bool]:
     """``y_true`` with ``y_pred``'s shape, in ``dtype``; ``mask`` (already in ``y_pred``'s
     layout) leaves masked-out class indices unchecked. Without ``encode``, class indices stay
     indices (an integer array of ``y_pred``'s rank, size 1 on ``class_axis``), for a loss that
-    picks one class per element (a cross-entropy's gather is faster than a one-hot product)."""
+    picks one class per element (a cross-entropy's gather is faster than a one-hot product).
+    The flag says whether every class index was read and found in ``[0, C)``."""
     if kind == DENSE:
-        return y_true if y_true.dtype == dtype else xp.astype(y_true, dtype, copy=False)
+        return (y_true if y_true.dtype == dtype else xp.astype(y_true, dtype, copy=False)), False
     assert class_axis is not None
     if kind == MASK:
-        return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis)
+        return xp.expand_dims(xp.astype(y_true, dtype, copy=False), axis=class_axis), False
     num_classes = pred_shape[class_axis]  # an int, or a symbolic size while tracing
     if num_classes is None:
         raise ValueError(
             f"sparse labels need a known number of classes, but y_pred of shape {pred_shape} "
             f"has an unknown size on class_axis={class_axis}."
         )
+    in_range = False
     if is_concrete(y_true, mask):
-        _values.check_class_indices(y_true, num_classes, class_axis, mask, xp)
+        in_range = _values.check_class_indices(y_true, num_classes, class_axis, mask, xp)
     indices = class_indices(y_true, num_classes, xp)
     if not encode:
-        return xp.expand_dims(indices, axis=class_axis)
-    return one_hot(indices, pred_shape, class_axis, dtype, xp)
+        return xp.expand_dims(indices, axis=class_axis), in_range
+    return one_hot(indices, pred_shape, class_axis, dtype, xp), in_range
+
+
+def gather_indices(
+    labels: Array, num_classes: int, in_range: bool, xp: Namespace
+) -> tuple[Array, Array | None]:
+    """Class indices that ``take_along_axis`` accepts, and the boolean mask of the valid ones.
+
+    An index outside ``[0, C)`` (an ``ignore_index``; anything under a trace, where values are
+    not read) gathers class 0 and is false in the mask. Indices checked to lie in ``[0, C)``
+    (``in_range``) are taken as they are, with no mask: three passes fewer.
+    """
+    if in_range:
+        return as_index(labels, xp), None
+    valid = (labels >= 0) & (labels < num_classes)
+    return as_index(xp.where(valid, labels, xp.zeros_like(labels)), xp), valid
+
+
+def as_index(labels: Array, xp: Namespace) -> Array:
+    wanted = index_dtype(xp)
+    return labels if labels.dtype == wanted else xp.astype(labels, wanted)
 
 
 def nan_probe(

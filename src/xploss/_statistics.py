@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from xploss import _checks
+from xploss import _checks, _labels
 from xploss._inputs import Inputs, prepare, with_nan
-from xploss._namespace import Array, Namespace, device_of, gathers, index_dtype
+from xploss._namespace import Array, Namespace, device_of, gathers
 from xploss._options import StatsOptions
 from xploss._registry import functional
 
@@ -91,7 +91,9 @@ def class_index_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
     num_classes = _checks.sizes(p)[class_axis]
     trailing = (1,) * (p.ndim - class_axis - 1)
     passes = class_passes(num_classes)
-    own = own_class_probability(p, labels, class_axis, num_classes, xp) if len(passes) > 1 else None
+    own = None
+    if len(passes) > 1 and gathers(xp):
+        own = own_class_probability(p, labels, class_axis, num_classes, inputs.indices_in_range, xp)
     tp, sum_true = [], []
     for start, stop in passes:
         classes = xp.arange(start, stop, dtype=labels.dtype, device=device_of(labels, xp))
@@ -115,16 +117,12 @@ def class_index_sums(inputs: Inputs, *, squared: bool = False) -> OverlapStats:
 
 
 def own_class_probability(
-    p: Array, labels: Array, class_axis: int, num_classes: int, xp: Namespace
-) -> Array | None:
-    """``p`` of each element's class (size 1 on the class axis), 0 for an index outside
-    ``[0, C)``; None where the namespace has no ``take_along_axis``."""
-    if not gathers(xp):
-        return None
-    valid = (labels >= 0) & (labels < num_classes)
-    safe = xp.where(valid, labels, xp.zeros_like(labels))
-    safe = safe if safe.dtype == index_dtype(xp) else xp.astype(safe, index_dtype(xp))
-    return xp.take_along_axis(p, safe, axis=class_axis) * xp.astype(valid, p.dtype)
+    p: Array, labels: Array, class_axis: int, num_classes: int, in_range: bool, xp: Namespace
+) -> Array:
+    """``p`` of each element's class (size 1 on the class axis). An index outside ``[0, C)``
+    gathers class 0: its one-hot row is all zeros, which zeroes the product."""
+    safe, _ = _labels.gather_indices(labels, num_classes, in_range, xp)
+    return xp.take_along_axis(p, safe, axis=class_axis)
 
 
 def _total(parts: list[Array]) -> Array:

@@ -41,18 +41,26 @@ def _extremes(bad: Array, x: Array, xp: Namespace) -> str:
 
 def check_class_indices(
     labels: Array, num_classes: int, class_axis: int, mask: Array | None, xp: Namespace
-) -> None:
+) -> bool:
     """Class indices are integral and in ``[0, num_classes)`` where ``mask`` keeps them.
 
     NaN float labels pass (they make the result NaN); labels that ``mask`` removes (an
     ``ignore_index``) may be anything. Integers are compared in a dtype that holds
-    ``num_classes`` (PyTorch wraps a Python int outside an int8 or uint8 range).
+    ``num_classes`` (PyTorch wraps a Python int outside an int8 or uint8 range). Returns whether
+    every label was read and found in range (no mask): then a gather by them needs no guard.
     """
     floating = _checks.dtype_kind(labels.dtype, xp) == "real floating"
+    if not floating and xp.iinfo(labels.dtype).max < num_classes:
+        labels = xp.astype(labels, xp.int32)
+    if not floating and mask is None and 0 not in _checks.shape_of(labels):
+        # The usual call: two reductions, no temporary of the labels' size.
+        inside = (xp.min(labels) >= 0) & (xp.max(labels) < num_classes)
+        if not is_concrete(inside):
+            return False
+        if bool(inside):
+            return True
     if floating:
         labels = xp.where(labels == labels, labels, xp.zeros_like(labels))  # NaN: not checked
-    elif xp.iinfo(labels.dtype).max < num_classes:
-        labels = xp.astype(labels, xp.int32)
     outside = (labels < 0) | (labels >= num_classes)
     if floating:
         fraction = _used(labels != xp.floor(labels), class_axis, mask, xp)
@@ -72,6 +80,7 @@ def check_class_indices(
             "ignore_index=); under jax.jit, torch.compile or tf.function, where values are not "
             "read, they encode to all-zero rows."
         )
+    return mask is None and is_concrete(bad)
 
 
 def check_unit_interval(name: str, x: Array, xp: Namespace, *, hint: str = "") -> None:
