@@ -169,15 +169,20 @@ def jax_losses(shape: tuple[int, ...], loss: str) -> tuple[dict[str, Loss], Any,
     return impls, logits, labels
 
 
-def torch_cases(shape: tuple[int, ...], loss: str, compiled: bool) -> dict[str, Callable[[], Any]]:
-    """Forward + backward of each implementation, eager or ``torch.compile``d."""
+def torch_cases(
+    shape: tuple[int, ...], loss: str, compiled: bool, dtype: str = "float32"
+) -> dict[str, Callable[[], Any]]:
+    """Forward + backward of each implementation, eager or ``torch.compile``d, on logits of
+    ``dtype`` (the focal loss's one-hot target too)."""
     import torch
 
     impls, logits, target = torch_losses(shape, loss)
     if compiled:
         torch._dynamo.reset()
         impls = {k: torch.compile(f) for k, f in impls.items()}
-    logits.requires_grad_(True)
+    logits = logits.to(getattr(torch, dtype)).requires_grad_(True)
+    if target.is_floating_point():
+        target = target.to(logits.dtype)
 
     def run(f: Loss) -> Callable[[], Any]:
         def call() -> None:
@@ -207,6 +212,8 @@ def groups(shape: tuple[int, ...]) -> list[tuple[str, str, str, Callable[[], dic
                 found.append(
                     ("torch", mode, loss, lambda c=compiled, n=loss: torch_cases(shape, n, c))
                 )
+            bfloat16 = lambda n=loss: torch_cases(shape, n, False, "bfloat16")  # noqa: E731
+            found.append(("torch", "eager", f"{loss} bfloat16", bfloat16))
         if available("jax"):
             found.append(("jax", "jit", loss, lambda n=loss: jax_cases(shape, n)))
     return found

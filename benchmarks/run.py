@@ -135,22 +135,42 @@ def torch_cases(shape, compiled: bool, backward: bool) -> dict[str, Callable[[],
     return {k: (lambda f=f: f(probs, target)) for k, f in impls.items()}
 
 
-def torch_anchor_cases(shape) -> dict[str, Callable[[], Any]]:
-    """Generalized Dice and Dice + CE against MONAI, eager forward + backward."""
+def torch_anchor_losses(shape) -> tuple[dict[str, Callable[..., Any]], Any, Any]:
+    """Pairs that compute one number: generalized Dice and MONAI's; MONAI's ``DiceCELoss(
+    sigmoid=True)``, which on several channels adds the softmax cross-entropy to the sigmoid
+    Dice, and the same sum of xploss's two losses; the BCE-Dice and its native form."""
     import torch
+    import torch.nn.functional as F
     from monai.losses import DiceCELoss, GeneralizedDiceLoss
 
     import xploss.torch as xt
 
     target_np, probs_np = make_inputs(shape)
     target = torch.from_numpy(target_np)
-    logits = torch.from_numpy(probs_np * 4 - 2).requires_grad_(True)
+    logits = torch.from_numpy(probs_np * 4 - 2)
+    dims = tuple(range(2, len(shape)))
+    dice, cross_entropy = xt.DiceLoss(from_logits=True), xt.CrossEntropyLoss(from_logits=True)
+
+    def native_bce_dice(z, y):
+        p = torch.sigmoid(z)
+        overlap = ((2 * (p * y).sum(dims) + SMOOTH) / (p.sum(dims) + y.sum(dims) + SMOOTH)).mean()
+        return F.binary_cross_entropy_with_logits(z, y) + 1 - overlap
+
     impls = {
         "xploss GeneralizedDiceLoss": xt.GeneralizedDiceLoss(from_logits=True),
         "MONAI GeneralizedDiceLoss": GeneralizedDiceLoss(sigmoid=True),
-        "xploss BCEDiceLoss": xt.BCEDiceLoss(from_logits=True, log_dice=False),
+        "xploss Dice + CE": lambda z, y: dice(z, y) + cross_entropy(z, y),
         "MONAI DiceCELoss": DiceCELoss(sigmoid=True),
+        "xploss BCEDiceLoss": xt.BCEDiceLoss(from_logits=True, log_dice=False),
+        "native BCE-Dice": native_bce_dice,
     }
+    return impls, logits, target
+
+
+def torch_anchor_cases(shape) -> dict[str, Callable[[], Any]]:
+    """``torch_anchor_losses``, eager forward + backward."""
+    impls, logits, target = torch_anchor_losses(shape)
+    logits.requires_grad_(True)
 
     def run(f):
         def call():

@@ -52,6 +52,11 @@ def test_benchmark_smoke_run_writes_results_table_and_plot(tmp_path):
     optax_ce = "optax softmax_cross_entropy_with_integer_labels"
     assert optax_ce in entropy[("jax", "jit", "cross-entropy")]["timings"]
     assert f"| {optax_ce}: " in (tmp_path / "table.md").read_text()  # a ratio, not a blank
+    suffixes = tuple(f"{loss} bfloat16" for loss in losses)
+    bfloat16 = {g["workload"].split(" ", 2)[-1]: set(g["timings"]) for g in results["groups"]
+                if g["workload"].endswith(suffixes)}  # fmt: skip
+    assert bfloat16["Dice+CE bfloat16"] == {"xploss", "native", "MONAI DiceCELoss"}
+    assert {"xploss", "native", "MONAI FocalLoss"} <= bfloat16["focal bfloat16"]
     structure = {
         (g["mode"], g["workload"].split(" ", 2)[-1]): set(g["timings"])
         for g in results["groups"]
@@ -157,3 +162,18 @@ def test_the_implementations_of_the_confusion_group_count_the_same(framework):
     assert np.all(native[0] > 0) and np.all(native[1] > 0)  # a real mix of hits and misses
     for name, got in counts.items():
         np.testing.assert_array_equal(got, native, err_msg=name)
+
+
+def test_the_pairs_of_the_monai_anchor_group_compute_the_same_loss():
+    from benchmarks import run
+
+    impls, logits, target = run.torch_anchor_losses((2, 3, 16, 16))
+    values = {name: float(f(logits, target)) for name, f in impls.items()}
+    assert len(values) == 6 and min(values.values()) > 0.1
+    pairs = [
+        ("xploss GeneralizedDiceLoss", "MONAI GeneralizedDiceLoss"),
+        ("xploss Dice + CE", "MONAI DiceCELoss"),
+        ("xploss BCEDiceLoss", "native BCE-Dice"),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(values[ours], values[theirs], rtol=2e-6, err_msg=values)

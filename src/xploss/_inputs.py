@@ -275,36 +275,8 @@ def activate(
         return logits, logits, None
     if threshold is None:
         return logits, _elementwise.softmax(logits, class_axis, xp), None
-    hard = _arg_max(logits, class_axis, xp)
+    hard = _elementwise.arg_max_one_hot(logits, class_axis, xp)
     nan = xp.any(logits != logits, axis=class_axis, keepdims=True)  # XLA's max skips NaN
     first = logits[(slice(None),) * class_axis + (slice(0, 1), ...)]
     probe = xp.where(nan, xp.full_like(first, float("nan")), xp.zeros_like(first))
     return logits, hard, probe
-
-
-def _arg_max(logits: Array, class_axis: int, xp: Namespace) -> Array:
-    """The one-hot of the arg-max over ``class_axis``, the first of tied classes (MONAI's
-    ``AsDiscrete(argmax=True)``, TorchMetrics).
-
-    The namespace's own where it has one (JAX's ``argmax``: 10 ms at 16×256²×4 under ``jax.jit``,
-    where the arithmetic below takes 130); else the smallest class index among the maxima, by
-    arithmetic in the logits' dtype rather than ``argmax`` (PyTorch's CPU ``argmax`` over a
-    non-last axis is 2–10 times slower) or a broadcast ``where`` (twice as slow in NumPy).
-    """
-    fused = getattr(xp, "arg_max_one_hot", None)
-    if fused is not None:
-        return fused(logits, class_axis)
-    shape = _checks.sizes(logits)
-    num_classes = shape[class_axis]
-    if num_classes is None:
-        raise ValueError(
-            f"from_logits='softmax' with a threshold takes the arg-max over class_axis="
-            f"{class_axis}, which needs a known number of classes; y_pred has shape "
-            f"{_checks.shape_of(logits)}."
-        )
-    classes = xp.arange(num_classes, dtype=logits.dtype, device=device_of(logits, xp))
-    classes = xp.reshape(classes, (num_classes,) + (1,) * (len(shape) - class_axis - 1))
-    largest = xp.max(logits, axis=class_axis, keepdims=True)
-    candidates = xp.astype(logits < largest, logits.dtype) * num_classes + classes
-    first = xp.min(candidates, axis=class_axis, keepdims=True)
-    return xp.astype(first == classes, logits.dtype)
