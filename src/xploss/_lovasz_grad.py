@@ -64,11 +64,8 @@ def lovasz_losses(
     after_foreground = xp.cumulative_sum(foreground, axis=1)
     after_background = xp.cumulative_sum(background, axis=1)
     jaccard = _jaccard(total - after_foreground, total + after_background, xp)
-    # J_(k-1) from the sums before element k: no shifted copy (and none of an empty ranking);
-    # the same numbers as J's own entry k - 1 wherever the counts are integers.
-    before = _jaccard(
-        total - after_foreground + foreground, total + after_background - background, xp
-    )
+    # J_(k-1): J shifted by one, J_0 = 0 (the empty prefix); the increments telescope exactly.
+    before = xp.concat([xp.zeros_like(jaccard[:, :1]), jaccard[:, :-1]], axis=1)
     if hinge:  # max(e, 0) with torch.relu's zero gradient at 0, NaN kept
         e = xp.where(e <= 0, xp.zeros_like(e), e)
     losses = xp.sum(e * (jaccard - before), axis=1)
