@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from xploss import _checks
-from xploss._elementwise import BCE_EPSILON, clip, log1mexp, log_softmax
+from xploss._elementwise import BCE_EPSILON, clip, log1mexp, log_softmax, softmax
 from xploss._inputs import Inputs, prepare, with_nan
 from xploss._lovasz_grad import lovasz_losses
 from xploss._namespace import Array
@@ -163,12 +163,16 @@ def lovasz_softmax_loss(
         0.5
     """
     _check_class_axis_not_ranked(y_pred, options)
-    inputs = prepare(y_true, y_pred, options, mask, keep_class_axis=True, exclusive=True)
+    inputs = prepare(
+        y_true, y_pred, options, mask, keep_class_axis=True, exclusive=True, probabilities=False
+    )
     xp, c, axes = inputs.xp, inputs.class_axis, inputs.axes
     assert c is not None
-    y, mask = inputs.y_true, inputs.mask
-    losses = lovasz_losses(xp.abs(y - inputs.y_pred), y, mask, axes, xp, hinge=False)
-    weight = xp.ones_like(inputs.y_pred) if mask is None else mask * xp.ones_like(inputs.y_pred)
+    y, mask, p = inputs.y_true, inputs.mask, inputs.y_pred
+    if inputs.activation == "softmax":  # equal logits, equal errors: ties ranked as eagerly
+        p = softmax(inputs.logits, c, xp, fused=False)
+    losses = lovasz_losses(xp.abs(y - p), y, mask, axes, xp, hinge=False)
+    weight = xp.ones_like(p) if mask is None else mask * xp.ones_like(p)
     counted = y * weight if options.classes == "present" else weight
     included = xp.astype(xp.sum(counted, axis=axes) > 0, inputs.dtype)
     position = c - sum(a < c for a in axes)
