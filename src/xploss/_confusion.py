@@ -49,22 +49,21 @@ class ConfusionStats(NamedTuple):
 def confusion_sums(inputs: Inputs) -> ConfusionStats:
     """The confusion counts of prepared inputs over ``inputs.axes``; NaN inputs make them NaN."""
     tp, sum_true, sum_pred = overlap_sums(inputs)
-    count = element_count(inputs)
+    count = element_count(inputs, tp)
     stats = ConfusionStats(tp, sum_pred - tp, sum_true - tp, count - sum_true - sum_pred + tp)
     if inputs.nan_probes:
         stats = ConfusionStats(*with_nan(inputs, *stats))
     return stats
 
 
-def element_count(inputs: Inputs) -> Array:
-    """The elements each count sums (``tp + fp + fn + tn``): without a mask a number (where the
-    sizes are known), not a pass over ``y_pred``."""
+def element_count(inputs: Inputs, like: Array) -> Array:
+    """The elements each count sums (``tp + fp + fn + tn``), in ``like``'s shape: without a mask
+    a number (where the sizes are known), not a pass over ``y_pred``."""
     xp, axes, mask = inputs.xp, inputs.axes, inputs.mask
     shape = _checks.shape_of(inputs.y_pred)
-    reduced = [shape[a] for a in axes]
-    if mask is None and None not in reduced:
-        first = tuple(slice(0, 1) if a in axes else slice(None) for a in range(len(shape)))
-        return xp.sum(xp.zeros_like(inputs.y_pred[first]), axis=axes) + math.prod(reduced)  # type: ignore[arg-type]
+    known = [d for d in (shape[a] for a in axes) if d is not None]
+    if mask is None and len(known) == len(axes):
+        return xp.zeros_like(like) + math.prod(known)
     return xp.sum(xp.zeros_like(inputs.y_pred) + (1 if mask is None else mask), axis=axes)
 
 

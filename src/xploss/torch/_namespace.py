@@ -23,7 +23,6 @@ vars(torch_namespace).update(vars(compat_namespace))
 torch_namespace.__name__ = "xploss.torch.namespace"
 torch_namespace.softplus = functools.partial(F.softplus, threshold=50.0)  # type: ignore[attr-defined]
 torch_namespace.log_softmax = lambda x, axis: torch.log_softmax(x, dim=axis)  # type: ignore[attr-defined]
-
 torch_namespace.softmax = lambda x, axis: torch.softmax(x, dim=axis)  # type: ignore[attr-defined]
 # gather: take_along_dim broadcasts, which fixes every size under torch.compile(dynamic=True).
 torch_namespace.take_along_axis = lambda x, i, /, *, axis=-1: torch.gather(x, axis, i)  # type: ignore[attr-defined]
