@@ -1118,7 +1118,9 @@ def test_deep_supervision_average_needs_whole_blocks():
 @pytest.mark.parametrize("from_logits", ["softmax", True])
 def test_compounds_run_the_input_pipeline_once(monkeypatch, fn, from_logits):
     """One call prepares the inputs once: one ``prepare`` (wherever a module imported it), one
-    activation and one one-hot encoding of the class indices, shared by both terms."""
+    activation and one one-hot encoding of the class indices, shared by both terms; after a
+    softmax, one log-softmax, whose ``exp`` is the Dice's probabilities."""
+    import xploss._elementwise as elementwise_module
     import xploss._inputs as inputs_module
     import xploss._labels as labels_module
 
@@ -1139,9 +1141,19 @@ def test_compounds_run_the_input_pipeline_once(monkeypatch, fn, from_logits):
         monkeypatch.setattr(module, "prepare", counted("prepare", prepare))
     monkeypatch.setattr(inputs_module, "activate", counted("activate", inputs_module.activate))
     monkeypatch.setattr(labels_module, "one_hot", counted("one_hot", labels_module.one_hot))
+    log_softmax = elementwise_module.categorical_log_probabilities
+    for module in modules:
+        if getattr(module, "categorical_log_probabilities", None) is log_softmax:
+            counted_log_softmax = counted("log_softmax", log_softmax)
+            monkeypatch.setattr(module, "categorical_log_probabilities", counted_log_softmax)
+    softmax = counted("softmax", elementwise_module.softmax)  # none beside the log-softmax
+    monkeypatch.setattr(elementwise_module, "softmax", softmax)
     value = fn(LABELS, LOGITS, from_logits=from_logits, axis=1)
     assert np.isfinite(value)
-    assert dict(calls) == {"prepare": 1, "activate": 1, "one_hot": 1}
+    expected = {"prepare": 1, "activate": 1, "one_hot": 1}
+    if from_logits == "softmax":
+        expected["log_softmax"] = 1
+    assert dict(calls) == expected
 
 
 # ---- deep supervision ------------------------------------------------------------------------

@@ -97,11 +97,14 @@ def generalized_focal_term(inputs: Inputs, options: Any) -> Array:
 
 def prepared(y_true: Array, y_pred: Array, options: Any, mask: Array | None, **kw: Any) -> Inputs:
     """The inputs of a compound: the class axis found where a categorical term needs it."""
-    inputs = prepare(y_true, y_pred, options, mask, exclusive=categorical(options), **kw)
+    exclusive = categorical(options)
+    inputs = prepare(
+        y_true, y_pred, options, mask, exclusive=exclusive, log_probabilities=exclusive, **kw
+    )
     if kw.get("keep_class_axis"):  # generalized Dice has no class axis, a binary focal term has
-        mixed = not categorical(options)
+        mixed = not exclusive
     else:  # a categorical term has none, the Dice term keeps it unless axis holds it
-        mixed = categorical(options) and inputs.class_axis not in inputs.axes
+        mixed = exclusive and inputs.class_axis not in inputs.axes
     check_mixed(inputs, options, mixed=mixed)
     return inputs
 

@@ -157,12 +157,20 @@ def ratio_reduction(total: Array, count: Array, inputs: Inputs, options: Any) ->
     return total if reduction == "sum" else safe_divide(total, count, 0.0, xp)
 
 
+def log_probabilities(inputs: Inputs, c: int) -> Array:
+    """``log q`` over the exclusive classes: the one ``prepare`` took the probabilities from,
+    else the logits' log-softmax (or Keras' rule for probabilities)."""
+    if inputs.log_probabilities is not None:
+        return inputs.log_probabilities
+    return categorical_log_probabilities(inputs.logits, inputs.y_pred, c, inputs.xp)
+
+
 def cross_entropy_sums(inputs: Inputs, options: Any) -> tuple[Array, Array]:
     """``(Σ m·ℓ, Σ m·v)`` of the categorical cross-entropy ``ℓ = -Σ_c w_c·y'_c·log q_c``, with
     ``y'`` the smoothed target and ``v = Σ_c w_c·y_c`` (1 without class weights)."""
-    xp, c = inputs.xp, inputs.class_axis
+    c = inputs.class_axis
     assert c is not None
-    log_q = categorical_log_probabilities(inputs.logits, inputs.y_pred, c, xp)
+    log_q = log_probabilities(inputs, c)
     classes = _checks.sizes(inputs.y_pred)[c]
     weight = per_class(options.weight, inputs, "weight", c)
     if inputs.indices:
@@ -276,7 +284,7 @@ def categorical_focal_terms(inputs: Inputs, options: Any) -> Array:
     ``CategoricalFocalCrossentropy``), summed over the classes by the caller."""
     xp, c = inputs.xp, inputs.class_axis
     assert c is not None
-    log_q = categorical_log_probabilities(inputs.logits, inputs.y_pred, c, xp)
+    log_q = log_probabilities(inputs, c)
     classes = _checks.sizes(inputs.y_pred)[c]
     y = smoothed(inputs.y_true, options.label_smoothing, classes)
     factor = modulating_factor(1 - xp.exp(log_q), options.gamma, xp)
