@@ -1,8 +1,13 @@
-"""Sessions: ``tests`` (every backend), ``lint`` (ruff and mypy), ``demo`` (the main job)."""
+"""Sessions: ``tests`` (every backend), ``lint`` (ruff and mypy), ``demo`` (the main job),
+``package`` (builds the sdist and wheel, ``twine check``, and imports the wheel in a clean
+virtual environment), ``docs`` (the documentation site, ``mkdocs build --strict``)."""
 
 from __future__ import annotations
 
 import os
+import pathlib
+import shutil
+import tarfile
 
 import nox
 
@@ -73,3 +78,69 @@ def demo(session: nox.Session) -> None:
     same example arrays through each backend. ``nox -s demo -- --help`` lists the options."""
     session.install("-e", ".[all,demo]", TORCH)
     session.run("python", "-m", "xploss.demo", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (MkDocs Material, mkdocstrings): ``mkdocs build --strict`` into
+    ``site/``; any warning (a broken link, a missing page or reference) fails it. The API pages
+    are read from the source by static analysis: no framework is installed."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+# Run by `package` in a clean virtual environment holding only the wheel and its dependencies.
+CLEAN_IMPORT_CHECK = """
+import importlib.metadata, importlib.util, pathlib, sys
+
+frameworks = ("numpy", "torch", "jax", "tensorflow", "keras")
+installed = [name for name in frameworks if importlib.util.find_spec(name) is not None]
+assert not installed, f"the clean environment has {installed}"
+import xploss
+
+assert pathlib.Path(sys.prefix) in pathlib.Path(xploss.__file__).parents, xploss.__file__
+version = importlib.metadata.version("xploss")
+assert xploss.__version__ == version, (xploss.__version__, version)
+required = [r for r in importlib.metadata.requires("xploss") or [] if "extra ==" not in r]
+assert [r.split(">")[0].split("=")[0].strip() for r in required] == ["array-api-compat"], required
+loaded = [name for name in frameworks if name in sys.modules]
+assert not loaded, f"import xploss imported {loaded}"
+assert callable(xploss.dice_loss)
+print(f"xploss {version} from {xploss.__file__}: no framework imported")
+"""
+# What the sdist must not hold: virtual environments, build outputs, caches, measured results.
+SDIST_JUNK = (
+    *(".nox/", ".ci-venv/", ".venv/", "site/", "dist/", "build/", "demo-output/", ".ci/"),
+    *("__pycache__/", ".pytest_cache/", ".hypothesis/", ".mypy_cache/", "benchmarks/results/"),
+)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Builds the sdist and the wheel (the wheel from the sdist), checks both with ``twine check
+    --strict`` and the sdist for build outputs and virtual environments, then installs the wheel
+    in a fresh virtual environment (not this session's, which has build tools) with its one
+    dependency from the package index, and imports it there: the version is the distribution's,
+    and no framework is installed or imported."""
+    session.install("build", "twine")
+    tmp = pathlib.Path(session.create_tmp()).resolve() / "package"
+    shutil.rmtree(tmp, ignore_errors=True)
+    dist = tmp / "dist"
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    built = sorted(str(path) for path in dist.iterdir())
+    session.run("twine", "check", "--strict", *built)
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    junk = [name for name in names if any(f"/{j}" in f"/{name}/" for j in SDIST_JUNK)]
+    if junk:
+        session.error(f"the sdist holds {junk[:10]}")
+    (wheel,) = dist.glob("*.whl")
+    clean = tmp / "clean"
+    session.run("python", "-m", "venv", str(clean))
+    python = str(clean / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", str(wheel), external=True)
+    check = tmp / "check_clean_import.py"
+    check.write_text(CLEAN_IMPORT_CHECK)
+    with session.chdir(tmp):  # away from the checkout: xploss comes from the wheel
+        session.run(python, str(check), external=True)

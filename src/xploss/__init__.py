@@ -85,4 +85,4 @@ __all__ = [
     "tversky_loss",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
