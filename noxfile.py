@@ -86,7 +86,8 @@ def docs(session: nox.Session) -> None:
     ``site/``; any warning (a broken link, a missing page or reference) fails it. The API pages
     are read from the source by static analysis: no framework is installed."""
     session.install("-e", ".[docs]")
-    session.run("mkdocs", "build", "--strict", *session.posargs)
+    env = {"NO_MKDOCS_2_WARNING": "1"}  # Material's banner about its successor
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
 
 
 # Run by `package` in a clean virtual environment holding only the wheel and its dependencies.
