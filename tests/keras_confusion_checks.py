@@ -193,6 +193,11 @@ def test_bad_options_and_inputs_raise_naming_them():
         xk.ConfusionMatrixMetric(metrics="kappa")
     with pytest.raises(ValueError, match="num_classes=3 and class_axis=None"):
         xk.ConfusionMatrixMetric(num_classes=3, class_axis=None)
+    # a softmax over the one class of num_classes=None would count a constant
+    with pytest.raises(ValueError, match=r"from_logits='softmax' and num_classes=None.*sigmoid"):
+        xk.ConfusionMatrixMetric(metrics="iou", from_logits="softmax")
+    with pytest.raises(ValueError, match=r"Specificity\(\) got from_logits='softmax'"):
+        xk.Specificity(from_logits="softmax")
     with pytest.raises(
         TypeError, match=r"Specificity\(\) got an unexpected keyword argument 'beta'"
     ):

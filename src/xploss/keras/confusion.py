@@ -10,7 +10,8 @@ class never predicted shows as 0 beside a fine mean. Keys: with one score the me
 Keras variables have a static shape, so ``num_classes`` fixes the state: ``num_classes=C`` reads
 ``C`` classes on ``class_axis`` (channels-last; another count raises ``ValueError``);
 ``num_classes=None`` reads the input as one binary class without a class axis (the core's
-``class_axis=None``), a trailing size-1 axis of either input dropped as Keras does. The state is
+``class_axis=None``), a trailing size-1 axis of either input dropped as Keras does, and refuses
+``from_logits="softmax"`` (a softmax of one class is constant). The state is
 ``counts``, ``(4, C)``, and for ``aggregation_level="samplewise"`` ``images``, ``(M, 2, C + 1)``
 (``xploss._confusion_state``; ``C`` without the background for ``include_background=False``):
 sums, which ``MirroredStrategy``'s replicas add (Keras sums metric variables on read), in float64
@@ -147,6 +148,12 @@ class ConfusionMatrixMetric(Registered, keras.metrics.Metric):
 
     def _check_classes(self, owner: str) -> None:
         total = self.keras_options.num_classes
+        if total is None and self.options.from_logits == "softmax":
+            raise ValueError(
+                f"{owner} got from_logits='softmax' and num_classes=None: the softmax of one "
+                "class is 1 whatever the logits. Give num_classes=C for C classes on "
+                "class_axis, or from_logits=True (sigmoid) for one binary class."
+            )
         if total is not None and self.options.class_axis is None:
             raise ValueError(
                 f"{owner} got num_classes={total} and class_axis=None: C classes need their "
